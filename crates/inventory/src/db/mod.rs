@@ -1,0 +1,117 @@
+//! DynamoDB access: the client, table names, the item codec and one repository per table.
+
+mod inventory;
+pub mod item;
+mod products;
+
+pub use inventory::{
+    check_inventory_cursor, InventoryFilter, InventoryItem, Page, StockChangeRejected,
+};
+pub use products::Product;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::Client;
+
+/// The tables this service uses, named by the environment that template.yaml sets.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub products: String,
+    pub inventory: String,
+}
+
+impl Tables {
+    /// Reads `PRODUCTS_TABLE` and `INVENTORY_TABLE`.
+    ///
+    /// # Errors
+    /// When either is missing: a function without its tables must fail at init, not per request.
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        Ok(Self {
+            products: var("PRODUCTS_TABLE")?,
+            inventory: var("INVENTORY_TABLE")?,
+        })
+    }
+}
+
+/// A DynamoDB client bound to this service's tables. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    client: Client,
+    tables: Tables,
+}
+
+impl Db {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+}
+
+/// Builds the SDK client once per process. `DYNAMODB_ENDPOINT` points it at DynamoDB Local with
+/// dummy credentials; without it, the Lambda's own role and region apply.
+pub async fn client_from_env() -> Client {
+    match std::env::var("DYNAMODB_ENDPOINT") {
+        Ok(endpoint) => local_client(&endpoint).await,
+        Err(_) => {
+            Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+        }
+    }
+}
+
+/// A client for DynamoDB Local at `endpoint`. It accepts any credentials (run with `-sharedDb`).
+pub async fn local_client(endpoint: &str) -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region("us-east-1")
+        .endpoint_url(endpoint)
+        .test_credentials()
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A DynamoDB call failed for a reason the caller could not have prevented (network, throttling,
+/// a corrupt item). It is logged with its cause and answered as a 5xx.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("dynamodb {operation} failed: {code}")]
+    Sdk {
+        operation: &'static str,
+        code: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("an item in {table} does not have the expected shape")]
+    Decode {
+        table: String,
+        #[source]
+        source: serde_dynamo::Error,
+    },
+}
+
+impl DbError {
+    pub(crate) fn sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = err.code().unwrap_or("unknown").to_owned();
+        Self::Sdk {
+            operation,
+            code,
+            source: Box::new(err),
+        }
+    }
+
+    /// Throttling and capacity errors: the request was fine, the table was busy.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, Self::Sdk { code, .. } if matches!(code.as_str(),
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"))
+    }
+}

@@ -1,0 +1,128 @@
+//! The one place where errors become HTTP responses, as RFC 9457 problem details.
+
+use crate::db::DbError;
+use crate::domain::InvalidValue;
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Everything a request can fail with. Each variant's status is in [`ApiError::status`].
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a parameter, query value or body field is missing, ill-typed or out of range.
+    #[error("{0}")]
+    Invalid(#[from] InvalidValue),
+    /// 400: the body is not JSON of the expected shape.
+    #[error("request body is invalid: {0}")]
+    Body(String),
+    /// 404: the store, product or other resource does not exist.
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    /// 404: no route matches the method and path.
+    #[error("no route matches {method} {path}")]
+    NoRoute { method: String, path: String },
+    /// 409: the request is valid but conflicts with the current state; `state` tells it.
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        state: Map<String, Value>,
+    },
+    /// 413: the body is larger than we accept.
+    #[error("request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// 503: DynamoDB is throttling; the client may retry.
+    #[error("the service is busy, retry shortly")]
+    Busy(#[source] DbError),
+    /// 500: a fault of ours or of DynamoDB. Logged with its cause, never described to the client.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        if err.is_throttling() {
+            Self::Busy(err)
+        } else {
+            Self::Internal(Box::new(err))
+        }
+    }
+}
+
+impl ApiError {
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::NotFound {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>, state: impl Serialize) -> Self {
+        let state = match serde_json::to_value(state) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+            state,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) | Self::Body(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the problem; clients switch on this, not on `detail`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_parameter",
+            Self::Body(_) => "invalid_body",
+            Self::NotFound { code, .. } | Self::Conflict { code, .. } => code,
+            Self::NoRoute { .. } => "route_not_found",
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::Busy(_) => "service_busy",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The problem document sent to the client.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let mut extra = Map::new();
+        if let Self::Conflict { state, .. } = self {
+            extra.clone_from(state);
+        }
+        if let Self::Invalid(invalid) = self {
+            extra.insert("field".into(), Value::String(invalid.field.into()));
+        }
+        Problem {
+            r#type: format!("/problems/{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code(),
+            extra,
+        }
+    }
+}
+
+/// An `application/problem+json` body: `type`, `title`, `status`, `detail`, `code`, and for
+/// some problems the state that explains them (a 409 carries the current stock).
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

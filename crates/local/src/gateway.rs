@@ -1,0 +1,221 @@
+//! A stand-in for API Gateway (HTTP API, payload format 2.0): it matches the template's routes,
+//! builds the same event API Gateway would send, and hands it to the same handler the Lambda runs.
+
+use crate::template::Template;
+use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::{Path, Request};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use base64::Engine;
+use inventory::http::Endpoint;
+use inventory::App;
+use lambda_http::Body as LambdaBody;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// API Gateway's own payload limit; our handlers refuse far less, with a problem response.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(
+        "template route {route} names function {function}, which has no endpoint in the core crate"
+    )]
+    UnknownFunction { route: String, function: String },
+    #[error("template route {0} has a method the gateway does not know")]
+    Method(String),
+    #[error("template has no $default route to answer unmatched requests")]
+    NoDefaultRoute,
+}
+
+/// The router for every route of `template`, serving `app`.
+///
+/// # Errors
+/// When a route names a function with no endpoint, or the template has no `$default` route.
+pub fn router(template: &Template, app: App) -> Result<Router, GatewayError> {
+    let app = Arc::new(app);
+    let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
+    for (method, path, function) in template.routes() {
+        let route_key = format!("{method} {path}");
+        let endpoint = Endpoint::from_function_name(&function).ok_or_else(|| {
+            GatewayError::UnknownFunction {
+                route: route_key.clone(),
+                function,
+            }
+        })?;
+        let filter =
+            method_filter(&method).ok_or_else(|| GatewayError::Method(route_key.clone()))?;
+        let app = Arc::clone(&app);
+        let handler = on(
+            filter,
+            move |Path(params): Path<HashMap<String, String>>, req: Request| {
+                invoke(app, endpoint, route_key, params, req)
+            },
+        );
+        let entry = by_path.remove(&path).unwrap_or_default();
+        by_path.insert(path, entry.merge(handler));
+    }
+    let fallback = Endpoint::from_function_name(
+        template
+            .default_route()
+            .ok_or(GatewayError::NoDefaultRoute)?,
+    )
+    .ok_or(GatewayError::NoDefaultRoute)?;
+    let default = move |req: Request| {
+        invoke(
+            Arc::clone(&app),
+            fallback,
+            "$default".into(),
+            HashMap::new(),
+            req,
+        )
+    };
+    let mut router = Router::new();
+    for (path, methods) in by_path {
+        // API Gateway answers an unmatched method through $default, not with a 405.
+        router = router.route(&path, methods.fallback(default.clone()));
+    }
+    Ok(router.fallback(default))
+}
+
+fn method_filter(method: &str) -> Option<MethodFilter> {
+    Some(match method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        "PUT" => MethodFilter::PUT,
+        "PATCH" => MethodFilter::PATCH,
+        "DELETE" => MethodFilter::DELETE,
+        _ => return None,
+    })
+}
+
+async fn invoke(
+    app: Arc<App>,
+    endpoint: Endpoint,
+    route_key: String,
+    path_parameters: HashMap<String, String>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, GATEWAY_MAX_BODY).await else {
+        return (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Entity Too Large",
+        )
+            .into_response();
+    };
+    let event = api_gateway_event(&route_key, &path_parameters, &parts, &body);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            tracing::error!(error = %err, "the gateway built an event lambda_http cannot read");
+            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let started = std::time::Instant::now();
+    let response = endpoint.handle(&app, request).await;
+    tracing::info!(
+        method = %parts.method,
+        path = %parts.uri.path(),
+        status = response.status().as_u16(),
+        function = endpoint.function_name(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    into_axum(response)
+}
+
+/// The API Gateway HTTP API payload 2.0 event for this request.
+pub fn api_gateway_event(
+    route_key: &str,
+    path_parameters: &HashMap<String, String>,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Value {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
+            continue;
+        }
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let raw_query = parts.uri.query().unwrap_or_default();
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        query
+            .entry(k.into_owned())
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&v);
+            })
+            .or_insert_with(|| v.into_owned());
+    }
+    let (body, is_base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let now = chrono::Utc::now();
+    let mut event = Map::new();
+    event.insert("version".into(), json!("2.0"));
+    event.insert("routeKey".into(), json!(route_key));
+    event.insert("rawPath".into(), json!(parts.uri.path()));
+    event.insert("rawQueryString".into(), json!(raw_query));
+    if !cookies.is_empty() {
+        event.insert("cookies".into(), json!(cookies));
+    }
+    event.insert("headers".into(), json!(headers));
+    if !query.is_empty() {
+        event.insert("queryStringParameters".into(), json!(query));
+    }
+    if !path_parameters.is_empty() {
+        event.insert("pathParameters".into(), json!(path_parameters));
+    }
+    event.insert(
+        "requestContext".into(),
+        json!({
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host").cloned().unwrap_or_else(|| "127.0.0.1".into()),
+            "domainPrefix": "local",
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        }),
+    );
+    if !body.is_empty() {
+        event.insert("body".into(), json!(body));
+    }
+    event.insert("isBase64Encoded".into(), json!(is_base64));
+    Value::Object(event)
+}
+
+fn into_axum(response: lambda_http::Response<LambdaBody>) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        LambdaBody::Empty => AxumBody::empty(),
+        LambdaBody::Text(text) => AxumBody::from(text),
+        LambdaBody::Binary(bytes) => AxumBody::from(bytes),
+        _ => AxumBody::empty(),
+    };
+    Response::from_parts(parts, body)
+}

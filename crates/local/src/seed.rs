@@ -1,0 +1,193 @@
+//! Demo data and fixtures: catalog products and inventory rows written as the previous service
+//! wrote them (no reserved or available stock), so every local run also exercises legacy rows.
+
+use aws_sdk_dynamodb::Client;
+use futures::{stream, StreamExt, TryStreamExt};
+use inventory::db::item::to_item;
+use inventory::db::Tables;
+use inventory::domain::{Barcode, Money, ProductId, StoreId};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A catalog product as the demo file and the table hold it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogEntry {
+    pub product_id: ProductId,
+    pub name: String,
+    pub brand: String,
+    pub barcode: Barcode,
+    #[serde(serialize_with = "Money::serialize_as_text")]
+    pub mrp: Money,
+    pub category: String,
+    pub unit: String,
+    pub description: String,
+    pub image_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// An inventory row in the legacy shape, with the product's fields copied in for listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryEntry {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+    pub current_stock: i64,
+    #[serde(serialize_with = "Money::serialize_as_text")]
+    pub selling_price: Money,
+    #[serde(serialize_with = "Money::serialize_as_text")]
+    pub cost_price: Money,
+    pub min_stock_level: i64,
+    pub max_stock_level: i64,
+    pub reorder_point: i64,
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl InventoryEntry {
+    /// Copies the product's descriptive fields onto the row, as the previous service did.
+    pub fn denormalise(&mut self, product: &CatalogEntry) {
+        self.name = Some(product.name.clone());
+        self.brand = Some(product.brand.clone());
+        self.category = Some(product.category.clone());
+        self.unit = Some(product.unit.clone());
+        self.barcode = Some(product.barcode.to_string());
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read {path}: {message}")]
+    File { path: String, message: String },
+    #[error("inventory row {store_id}/{product_id} names a product missing from the catalog")]
+    UnknownProduct {
+        store_id: String,
+        product_id: String,
+    },
+    #[error("cannot write {table}: {message}")]
+    Write { table: String, message: String },
+}
+
+/// The demo catalog and inventory, read from `dir` (the repository's demo/ folder).
+///
+/// # Errors
+/// When a file is missing or an entry is invalid (a bad barcode, a negative price).
+pub fn load_demo(dir: &Path) -> Result<(Vec<CatalogEntry>, Vec<InventoryEntry>), SeedError> {
+    fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SeedError> {
+        let err = |message: String| SeedError::File {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| err(e.to_string()))
+    }
+    let catalog: Vec<CatalogEntry> = read(&dir.join("catalog.json"))?;
+    let mut inventory: Vec<InventoryEntry> = read(&dir.join("inventory.json"))?;
+    let by_id: HashMap<&ProductId, &CatalogEntry> =
+        catalog.iter().map(|p| (&p.product_id, p)).collect();
+    for row in &mut inventory {
+        let product = by_id
+            .get(&row.product_id)
+            .ok_or_else(|| SeedError::UnknownProduct {
+                store_id: row.store_id.to_string(),
+                product_id: row.product_id.to_string(),
+            })?;
+        row.denormalise(product);
+    }
+    Ok((catalog, inventory))
+}
+
+/// How many rows a seed wrote and how many were already there.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub written: usize,
+    pub already_present: usize,
+}
+
+/// Writes products and rows that are not there yet; existing items, and any stock changes made
+/// to them, are left alone. Safe to run again.
+///
+/// # Errors
+/// When DynamoDB refuses a write.
+pub async fn seed(
+    client: &Client,
+    tables: &Tables,
+    catalog: &[CatalogEntry],
+    inventory: &[InventoryEntry],
+) -> Result<SeedReport, SeedError> {
+    let products = catalog
+        .iter()
+        .map(|p| put_if_absent(client, &tables.products, "product_id", p));
+    let rows = inventory
+        .iter()
+        .map(|r| put_if_absent(client, &tables.inventory, "product_id", r));
+    let mut report = SeedReport::default();
+    let mut outcomes = stream::iter(products).buffer_unordered(8);
+    while let Some(written) = outcomes.try_next().await? {
+        if written {
+            report.written += 1
+        } else {
+            report.already_present += 1
+        }
+    }
+    let mut outcomes = stream::iter(rows).buffer_unordered(8);
+    while let Some(written) = outcomes.try_next().await? {
+        if written {
+            report.written += 1
+        } else {
+            report.already_present += 1
+        }
+    }
+    Ok(report)
+}
+
+/// Puts `value` unless an item with its key exists. `Ok(false)` when it did.
+///
+/// # Errors
+/// When DynamoDB refuses the write for any other reason.
+pub async fn put_if_absent<T: Serialize>(
+    client: &Client,
+    table: &str,
+    key_attribute: &str,
+    value: &T,
+) -> Result<bool, SeedError> {
+    let fail = |message: String| SeedError::Write {
+        table: table.to_owned(),
+        message,
+    };
+    let item = to_item(table, value).map_err(|e| fail(e.to_string()))?;
+    let result = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#k)")
+        .expression_attribute_names("#k", key_attribute)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(fail(
+            aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string(),
+        )),
+    }
+}
