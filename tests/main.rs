@@ -1,1 +1,8 @@
-//! placeholder
+//! Integration tests: every endpoint against DynamoDB Local, each test on its own tables.
+
+mod bad_input;
+mod catalog;
+mod contract;
+mod listing;
+mod local_run;
+mod stock;

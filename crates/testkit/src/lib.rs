@@ -1,1 +1,294 @@
+//! Test kit: each [`TestApp`] gets its own freshly named tables in DynamoDB Local (created from
+//! template.yaml), so tests run in parallel; requests go through the local gateway's router,
+//! which builds real API Gateway events for the real handlers.
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use axum::body::Body;
+use axum::Router;
+use inventory::db::{local_client, Db, InventoryItem, Tables};
+use inventory::domain::{Barcode, Money, ProductId, StoreId};
+use inventory::App;
+use inventory_local::gateway;
+use inventory_local::seed::{put_if_absent, CatalogEntry, InventoryEntry};
+use inventory_local::tables::{create_tables, TableNames};
+use inventory_local::template::Template;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower::ServiceExt;
+
+pub use inventory_local::seed;
+
+/// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
+pub fn endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8000".into())
+}
+
+/// The service wired to its own empty tables.
+pub struct TestApp {
+    pub app: App,
+    pub client: Client,
+    pub tables: Tables,
+    router: Router,
+}
+
+impl TestApp {
+    /// Creates uniquely prefixed tables from template.yaml.
+    ///
+    /// # Panics
+    /// When DynamoDB Local is not running (start it with `make test` or
+    /// `scripts/dynamodb-local.sh start`) or the template is broken.
+    pub async fn new() -> Self {
+        let template = Template::of_repository().expect("template.yaml parses");
+        let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let client = local_client(&endpoint()).await;
+        create_tables(&client, &template, &prefix).await.unwrap_or_else(|e| {
+            panic!("cannot create tables in DynamoDB Local at {} ({e}); start it with `scripts/dynamodb-local.sh start`", endpoint())
+        });
+        let tables = TableNames::for_template(&template, &prefix)
+            .tables()
+            .expect("template names the tables");
+        let app = App::new(Db::new(client.clone(), tables.clone()));
+        let router =
+            gateway::router(&template, app.clone()).expect("gateway builds from the template");
+        Self {
+            app,
+            client,
+            tables,
+            router,
+        }
+    }
+
+    /// Writes a catalog product.
+    pub async fn given_product(&self, product: &CatalogEntry) {
+        put_if_absent(&self.client, &self.tables.products, "product_id", product)
+            .await
+            .expect("product written");
+    }
+
+    /// Writes an inventory row in the legacy shape (no reserved or available stock).
+    pub async fn given_row(&self, row: &InventoryEntry) {
+        put_if_absent(&self.client, &self.tables.inventory, "product_id", row)
+            .await
+            .expect("row written");
+    }
+
+    /// A product and a row of `stock` units of it in `store`, denormalised as the service expects.
+    pub async fn given_stock(
+        &self,
+        store: &str,
+        product: &str,
+        stock: i64,
+    ) -> (CatalogEntry, InventoryEntry) {
+        let p = product_named(product, &format!("Product {product}"));
+        let mut r = row(store, product, stock);
+        r.denormalise(&p);
+        self.given_product(&p).await;
+        self.given_row(&r).await;
+        (p, r)
+    }
+
+    /// Loads the repository's demo catalog and inventory.
+    pub async fn given_demo_data(&self) -> seed::SeedReport {
+        let (catalog, inventory) =
+            seed::load_demo(&inventory_local::template::repository_root().join("demo"))
+                .expect("demo data loads");
+        seed::seed(&self.client, &self.tables, &catalog, &inventory)
+            .await
+            .expect("demo data written")
+    }
+
+    /// Sends a request through the gateway router, as `curl` against `make run` would.
+    pub async fn send(&self, method: &str, uri: &str, body: Option<&str>) -> TestResponse {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "127.0.0.1:3000")
+            .header("content-type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+            .expect("a valid request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router never fails");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body reads");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        TestResponse {
+            status,
+            content_type,
+            text,
+            json,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send("GET", uri, None).await
+    }
+
+    pub async fn put(&self, uri: &str, body: &str) -> TestResponse {
+        self.send("PUT", uri, Some(body)).await
+    }
+
+    pub async fn post(&self, uri: &str, body: &str) -> TestResponse {
+        self.send("POST", uri, Some(body)).await
+    }
+
+    /// The stored inventory row, read directly from the table.
+    pub async fn stored_row(&self, store: &str, product: &str) -> Option<InventoryItem> {
+        self.app
+            .db
+            .inventory_item(
+                &StoreId::parse(store).expect("store id"),
+                &ProductId::parse(product).expect("product id"),
+            )
+            .await
+            .expect("row reads")
+    }
+
+    /// The raw stored attributes of a row, to see exactly what a write left behind.
+    pub async fn stored_attributes(
+        &self,
+        store: &str,
+        product: &str,
+    ) -> Option<HashMap<String, AttributeValue>> {
+        self.client
+            .get_item()
+            .table_name(&self.tables.inventory)
+            .key("store_id", AttributeValue::S(store.into()))
+            .key("product_id", AttributeValue::S(product.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("row reads")
+            .item
+    }
+
+    /// Every item of every table, to prove a refused request wrote nothing anywhere.
+    pub async fn snapshot(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let mut all = Vec::new();
+        for table in [&self.tables.products, &self.tables.inventory] {
+            let out = self
+                .client
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("scan");
+            let mut items = out.items.unwrap_or_default();
+            items.sort_by_key(|i| format!("{:?}{:?}", i.get("store_id"), i.get("product_id")));
+            all.extend(items);
+        }
+        all
+    }
+}
+
+/// A response as a client sees it.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub text: String,
+    pub json: Value,
+}
+
+impl TestResponse {
+    /// The problem document's `code`, for error responses.
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts this is a problem response of the one shape every error uses.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status of {}", self.text);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "content type of {}",
+            self.text
+        );
+        assert_eq!(
+            self.json["status"], status,
+            "problem status in {}",
+            self.text
+        );
+        assert_eq!(self.code(), code, "problem code in {}", self.text);
+        for field in ["type", "title", "detail"] {
+            assert!(
+                self.json[field].as_str().is_some_and(|s| !s.is_empty()),
+                "problem has no {field}: {}",
+                self.text
+            );
+        }
+    }
+}
+
+/// A valid EAN-13 barcode, distinct for each `seed`.
+pub fn ean13(seed: u64) -> Barcode {
+    let body = format!("890{:09}", seed % 1_000_000_000);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    Barcode::parse(format!("{body}{}", (10 - sum % 10) % 10)).expect("a valid check digit")
+}
+
+static NEXT_BARCODE: AtomicU64 = AtomicU64::new(1);
+
+/// A catalog product with plausible values.
+pub fn product_named(id: &str, name: &str) -> CatalogEntry {
+    CatalogEntry {
+        product_id: ProductId::parse(id).expect("product id"),
+        name: name.into(),
+        brand: "Testbrand".into(),
+        barcode: ean13(
+            NEXT_BARCODE.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id()) * 1000,
+        ),
+        mrp: money("50.00"),
+        category: "Staples".into(),
+        unit: "pack".into(),
+        description: "A product for tests".into(),
+        image_url: format!("https://images.example.com/products/{id}.jpg"),
+        created_at: None,
+    }
+}
+
+/// An inventory row of `stock` units with a reorder point of 5.
+pub fn row(store: &str, product: &str, stock: i64) -> InventoryEntry {
+    InventoryEntry {
+        store_id: StoreId::parse(store).expect("store id"),
+        product_id: ProductId::parse(product).expect("product id"),
+        current_stock: stock,
+        selling_price: money("45.50"),
+        cost_price: money("40.10"),
+        min_stock_level: 2,
+        max_stock_level: 100,
+        reorder_point: 5,
+        location: "A1-01".into(),
+        name: None,
+        brand: None,
+        category: None,
+        unit: None,
+        barcode: None,
+        updated_at: None,
+    }
+}
+
+pub fn money(text: &str) -> Money {
+    Money::parse("amount", text).expect("valid money")
+}

@@ -114,7 +114,8 @@ mod tests {
     fn sums_are_exact() {
         let a = Money::parse("p", "0.10").unwrap().amount();
         let b = Money::parse("p", "0.20").unwrap().amount();
-        assert_eq!((a + b).to_string(), "0.30");
+        assert_eq!(a + b, Decimal::from_str("0.3").unwrap());
+        assert_eq!(Money::new("p", a + b).unwrap().to_string(), "0.30");
     }
 
     #[test]
