@@ -1,5 +1,7 @@
 //! The route table is declared once (template.yaml); everything else must agree with it.
 
+use inventory::db::ReserveRequest;
+use inventory::domain::{Actor, OrderId, ProductId, Quantity, StoreId};
 use inventory::http::Endpoint;
 use inventory_local::template::{repository_root, Template, Trigger};
 use std::collections::BTreeSet;
@@ -31,6 +33,34 @@ fn every_template_function_has_a_crate_of_the_same_name_and_every_crate_is_in_th
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
             "functions/{name} builds a binary named {name}"
+        );
+    }
+}
+
+#[test]
+fn every_direct_or_scheduled_function_runs_its_core_entry_point() {
+    for function in template().functions {
+        if function.trigger != Trigger::Other {
+            continue;
+        }
+        let module = match function.name.as_str() {
+            "order-stock" => "orders",
+            "expire-reservations" => "expiry",
+            other => {
+                panic!("{other} is neither HTTP nor a known direct-invoke or scheduled function")
+            }
+        };
+        let main = std::fs::read_to_string(
+            repository_root()
+                .join("functions")
+                .join(&function.name)
+                .join("src/main.rs"),
+        )
+        .expect("main.rs");
+        assert!(
+            main.contains(&format!("inventory::{module}::run_lambda()")),
+            "functions/{}/src/main.rs",
+            function.name
         );
     }
 }
@@ -129,47 +159,154 @@ async fn the_local_gateway_serves_every_template_route_and_nothing_else() {
         .assert_problem(404, "route_not_found");
 }
 
+/// The placeholder reservation id in the sample events, replaced by a real one on replay.
+const SAMPLE_RESERVATION: &str = "res-0123456789abcdef0123456789abcdef";
+
+async fn reservation_for(app: &TestApp, order: &str) -> String {
+    let request = ReserveRequest::new(
+        StoreId::parse("store-blr-001").unwrap(),
+        OrderId::parse(order).unwrap(),
+        vec![(
+            ProductId::parse("prd-0004").unwrap(),
+            Quantity::new("quantity", 1).unwrap(),
+        )],
+        None,
+    )
+    .unwrap();
+    let (reservation, _) = app
+        .app
+        .db
+        .reserve(&request, &Actor::anonymous(), app.app.clock.now())
+        .await
+        .expect("reserved");
+    reservation.reservation_id.to_string()
+}
+
+async fn replay_http(app: &TestApp, name: &str, reservation: Option<&str>) -> u16 {
+    let endpoint =
+        Endpoint::from_function_name(name).unwrap_or_else(|| panic!("{name} is an endpoint"));
+    let mut event = std::fs::read_to_string(
+        repository_root()
+            .join("events")
+            .join(format!("{name}.json")),
+    )
+    .expect("event reads");
+    if let Some(id) = reservation {
+        event = event.replace(SAMPLE_RESERVATION, id);
+    }
+    let request =
+        lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+    let response = endpoint.handle(&app.app, request).await;
+    let status = response.status().as_u16();
+    assert!(
+        status < 500,
+        "events/{name}.json answered {status}: {:?}",
+        response.body()
+    );
+    status
+}
+
+fn event_json(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        repository_root()
+            .join("events")
+            .join(format!("{name}.json")),
+    )
+    .expect("event reads");
+    serde_json::from_str(&text).expect("event is JSON")
+}
+
 #[tokio::test]
 async fn every_sample_event_replays_through_its_function_against_demo_data() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_manual_clock().await;
     app.given_demo_data().await;
-    let dir = repository_root().join("events");
     let mut replayed = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).expect("events/") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .into_owned();
-        let Some(endpoint) = Endpoint::from_function_name(&name) else {
-            continue;
-        };
-        let event = std::fs::read_to_string(&path).expect("event reads");
-        let request =
-            lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{name}.json: {e}"));
-        let response = endpoint.handle(&app.app, request).await;
-        let expected = if endpoint == Endpoint::RouteNotFound {
-            404
-        } else {
-            200
-        };
+
+    for name in [
+        "list-products",
+        "get-product",
+        "search-products",
+        "update-stock",
+        "check-availability",
+        "low-stock",
+        "lookup-barcode",
+        "stock-summary",
+        "list-categories",
+        "list-units",
+        "adjust-stock",
+        "stock-history",
+        "list-reservations",
+        "list-expired-reservations",
+    ] {
         assert_eq!(
-            response.status().as_u16(),
-            expected,
-            "events/{name}.json: {:?}",
-            response.body()
+            replay_http(&app, name, None).await,
+            200,
+            "events/{name}.json"
         );
+        replayed.insert(name.to_owned());
+    }
+    assert_eq!(replay_http(&app, "route-not-found", None).await, 404);
+    // reserve-stock reserves order ord-1001; release-stock releases it by order id.
+    assert_eq!(replay_http(&app, "reserve-stock", None).await, 201);
+    assert_eq!(replay_http(&app, "release-stock", None).await, 200);
+    let held = reservation_for(&app, "ord-replay-1").await;
+    assert_eq!(replay_http(&app, "get-reservation", Some(&held)).await, 200);
+    assert_eq!(
+        replay_http(&app, "complete-reservation", Some(&held)).await,
+        200
+    );
+    let held = reservation_for(&app, "ord-replay-2").await;
+    assert_eq!(
+        replay_http(&app, "release-reservation", Some(&held)).await,
+        200
+    );
+    replayed.extend(
+        [
+            "route-not-found",
+            "reserve-stock",
+            "release-stock",
+            "get-reservation",
+            "complete-reservation",
+            "release-reservation",
+        ]
+        .map(str::to_owned),
+    );
+
+    // The order Lambda's events: check, reserve, commit ord-2001; release ord-2002; deduct ord-2003.
+    reservation_for(&app, "ord-2002").await;
+    for action in ["check", "reserve", "commit", "release", "deduct"] {
+        let name = format!("order-stock-{action}");
+        let result = inventory::orders::handle(&app.app, event_json(&name)).await;
+        assert!(result.ok, "events/{name}.json: {result:?}");
         replayed.insert(name);
     }
-    let http_functions: BTreeSet<String> = template()
-        .functions
-        .into_iter()
-        .filter(|f| matches!(f.trigger, Trigger::Http { .. }))
-        .map(|f| f.name)
+
+    // The sweeper's scheduled event releases what is due.
+    reservation_for(&app, "ord-due").await;
+    app.app.clock.advance(chrono::Duration::minutes(16));
+    let report = inventory::expiry::handle(&app.app, event_json("expire-reservations")).await;
+    assert!(report.expired >= 1, "{report:?}");
+    replayed.insert("expire-reservations".to_owned());
+
+    let files: BTreeSet<String> = std::fs::read_dir(repository_root().join("events"))
+        .expect("events/")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    assert_eq!(
-        replayed, http_functions,
-        "every HTTP function has an event in events/"
-    );
+    assert_eq!(replayed, files, "every sample event is replayed");
+    for function in template().functions {
+        assert!(
+            files
+                .iter()
+                .any(|f| f == &function.name || f.starts_with(&format!("{}-", function.name))),
+            "{} has a sample event",
+            function.name
+        );
+    }
 }

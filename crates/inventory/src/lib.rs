@@ -6,20 +6,28 @@
 pub mod api;
 pub mod db;
 pub mod domain;
+pub mod expiry;
 pub mod http;
+pub mod orders;
 pub mod telemetry;
 
+use chrono::{DateTime, Utc};
 use db::{Db, Tables};
+use std::sync::{Arc, Mutex};
 
 /// What a function needs to serve requests, built once at init and lent to every request.
 #[derive(Debug, Clone)]
 pub struct App {
     pub db: Db,
+    pub clock: Clock,
 }
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            clock: Clock::System,
+        }
     }
 
     /// Reads the table names from the environment and builds the DynamoDB client.
@@ -33,6 +41,37 @@ impl App {
 
     /// The time stamped on writes, RFC 3339 in UTC with milliseconds.
     pub fn now(&self) -> String {
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        self.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+/// Where "now" comes from. Expiry is decided by time, so tests move time instead of waiting.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    System,
+    /// A clock that stands still until advanced; shared by every clone.
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+}
+
+impl Clock {
+    pub fn manual(start: DateTime<Utc>) -> Self {
+        Self::Manual(Arc::new(Mutex::new(start)))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Self::System => Utc::now(),
+            Self::Manual(t) => *t.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        }
+    }
+
+    /// Moves a manual clock forward; the system clock cannot be moved.
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Self::Manual(t) = self {
+            let mut t = t.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *t += by;
+        }
     }
 }

@@ -39,6 +39,7 @@ impl TableNames {
         Ok(Tables {
             products: get("PRODUCTS_TABLE")?,
             inventory: get("INVENTORY_TABLE")?,
+            ledger: get("LEDGER_TABLE")?,
         })
     }
 }

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::Router;
 use inventory::db::{local_client, Db, InventoryItem, Tables};
 use inventory::domain::{Barcode, Money, ProductId, StoreId};
-use inventory::App;
+use inventory::{App, Clock};
 use inventory_local::gateway;
 use inventory_local::seed::{put_if_absent, CatalogEntry, InventoryEntry};
 use inventory_local::tables::{create_tables, TableNames};
@@ -40,6 +40,15 @@ impl TestApp {
     /// When DynamoDB Local is not running (start it with `make test` or
     /// `scripts/dynamodb-local.sh start`) or the template is broken.
     pub async fn new() -> Self {
+        Self::with_clock(Clock::System).await
+    }
+
+    /// As [`TestApp::new`], with time standing still until `app.clock.advance(..)`.
+    pub async fn with_manual_clock() -> Self {
+        Self::with_clock(Clock::manual(chrono::Utc::now())).await
+    }
+
+    async fn with_clock(clock: Clock) -> Self {
         let template = Template::of_repository().expect("template.yaml parses");
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let client = local_client(&endpoint()).await;
@@ -49,7 +58,8 @@ impl TestApp {
         let tables = TableNames::for_template(&template, &prefix)
             .tables()
             .expect("template names the tables");
-        let app = App::new(Db::new(client.clone(), tables.clone()));
+        let mut app = App::new(Db::new(client.clone(), tables.clone()));
+        app.clock = clock;
         let router =
             gateway::router(&template, app.clone()).expect("gateway builds from the template");
         Self {
@@ -179,7 +189,11 @@ impl TestApp {
     /// Every item of every table, to prove a refused request wrote nothing anywhere.
     pub async fn snapshot(&self) -> Vec<HashMap<String, AttributeValue>> {
         let mut all = Vec::new();
-        for table in [&self.tables.products, &self.tables.inventory] {
+        for table in [
+            &self.tables.products,
+            &self.tables.inventory,
+            &self.tables.ledger,
+        ] {
             let out = self
                 .client
                 .scan()
@@ -189,7 +203,12 @@ impl TestApp {
                 .await
                 .expect("scan");
             let mut items = out.items.unwrap_or_default();
-            items.sort_by_key(|i| format!("{:?}{:?}", i.get("store_id"), i.get("product_id")));
+            items.sort_by_key(|i| {
+                format!(
+                    "{:?}",
+                    i.iter().collect::<std::collections::BTreeMap<_, _>>()
+                )
+            });
             all.extend(items);
         }
         all

@@ -1,21 +1,24 @@
 //! One inventory row: read it, check it, change it.
 
-use crate::db::{InventoryItem, Product, StockChangeRejected};
-use crate::domain::{ProductId, Quantity, StockChange, StoreId};
+use crate::db::{InventoryItem, MovementContext, Product, RowChange, TxRejected};
+use crate::domain::{
+    Actor, MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError, StockOp,
+    StoreId,
+};
 use crate::http::{self, ApiError};
 use crate::App;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::json;
 
-fn row_key(req: &Request) -> Result<(StoreId, ProductId), ApiError> {
+pub(super) fn row_key(req: &Request) -> Result<(StoreId, ProductId), ApiError> {
     Ok((
         http::path(req, "store_id", StoreId::parse)?,
         http::path(req, "product_id", ProductId::parse)?,
     ))
 }
 
-fn row_not_found(store_id: &StoreId, product_id: &ProductId) -> ApiError {
+pub(super) fn row_not_found(store_id: &StoreId, product_id: &ProductId) -> ApiError {
     ApiError::not_found(
         "inventory_item_not_found",
         format!("store {store_id} does not stock product {product_id}"),
@@ -71,52 +74,96 @@ pub async fn check_availability(app: &App, req: &Request) -> Result<Response<Bod
 pub async fn update_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (store_id, product_id) = row_key(req)?;
     let change = StockChange::from_json(http::body_bytes(req)?).map_err(|e| match e {
-        crate::domain::StockChangeError::Json(e) => ApiError::Body(e.to_string()),
-        crate::domain::StockChangeError::Invalid(e) => ApiError::Invalid(e),
+        StockChangeError::Json(e) => ApiError::Body(e.to_string()),
+        StockChangeError::Invalid(e) => ApiError::Invalid(e),
     })?;
-    let updated = app
-        .db
-        .change_stock(&store_id, &product_id, &change, &app.now())
-        .await?;
-    match updated {
-        Ok(item) => {
-            tracing::info!(%store_id, %product_id, current_stock = item.current_stock, "stock changed");
-            http::ok(&item)
+    let (op, movement_type, reason) = match change {
+        StockChange::Delta { delta, reason } => {
+            (StockOp::Add(delta.get()), MovementType::StockUpdate, reason)
         }
-        Err(rejected) => Err(rejection(&store_id, &product_id, rejected)),
+        StockChange::Count {
+            new_stock,
+            expected_stock,
+            reason,
+        } => (
+            StockOp::Set {
+                new_stock: new_stock.get(),
+                expected: expected_stock.get(),
+            },
+            MovementType::Count,
+            reason,
+        ),
+    };
+    let mut context = MovementContext::new(movement_type, Actor::anonymous(), app.now());
+    context.reason = reason;
+    let item = apply_one(
+        app,
+        RowChange {
+            store_id,
+            product_id,
+            op,
+        },
+        &context,
+    )
+    .await?;
+    http::ok(&item)
+}
+
+/// Applies one row's change with its ledger row, answering refusals as 404 or 409.
+pub(super) async fn apply_one(
+    app: &App,
+    change: RowChange,
+    context: &MovementContext,
+) -> Result<InventoryItem, ApiError> {
+    match app
+        .db
+        .transact(std::slice::from_ref(&change), context, &[])
+        .await?
+    {
+        Ok(mut applied) => {
+            let applied = applied
+                .pop()
+                .ok_or_else(|| ApiError::Internal("no change applied".into()))?;
+            tracing::info!(
+                store_id = %change.store_id,
+                product_id = %change.product_id,
+                movement = ?context.movement_type,
+                delta = applied.movement.delta,
+                current_stock = applied.item.current_stock,
+                "stock changed"
+            );
+            Ok(applied.item)
+        }
+        Err(TxRejected::NotFound(_)) => Err(row_not_found(&change.store_id, &change.product_id)),
+        Err(TxRejected::Refused(mut refused)) => match refused.pop() {
+            Some((_, refusal, current)) => Err(refusal_conflict(refusal, &current)),
+            None => Err(ApiError::Contended),
+        },
+        Err(TxRejected::Contended | TxRejected::Extra { .. }) => Err(ApiError::Contended),
     }
 }
 
-fn rejection(
-    store_id: &StoreId,
-    product_id: &ProductId,
-    rejected: StockChangeRejected,
-) -> ApiError {
-    match rejected {
-        StockChangeRejected::NotFound => row_not_found(store_id, product_id),
-        StockChangeRejected::Insufficient { current, requested } => ApiError::conflict(
+fn refusal_conflict(refusal: Refusal, current: &InventoryItem) -> ApiError {
+    match refusal {
+        Refusal::Insufficient { available, requested } => ApiError::conflict(
             "insufficient_stock",
-            format!(
-                "cannot remove {requested}: only {} available",
-                current.available_stock
-            ),
-            stock_state(&current, json!({ "requested": requested })),
+            format!("cannot remove {requested}: only {available} available"),
+            stock_state(current, json!({ "requested": requested })),
         ),
-        StockChangeRejected::StockMismatch { current, expected } => ApiError::conflict(
+        Refusal::Mismatch { current: stock, expected } => ApiError::conflict(
             "stock_mismatch",
-            format!(
-                "expected stock {expected} but it is {}: recount or retry with the current stock",
-                current.current_stock
-            ),
-            stock_state(&current, json!({ "expected_stock": expected })),
+            format!("expected stock {expected} but it is {stock}: recount or retry with the current stock"),
+            stock_state(current, json!({ "expected_stock": expected })),
         ),
-        StockChangeRejected::BelowReserved { current, new_stock } => ApiError::conflict(
+        Refusal::BelowReserved { reserved, new_stock } => ApiError::conflict(
             "below_reserved_stock",
-            format!(
-                "cannot set stock to {new_stock}: {} units are reserved for orders",
-                current.reserved_stock
-            ),
-            stock_state(&current, json!({ "new_stock": new_stock })),
+            format!("cannot set stock to {new_stock}: {reserved} units are reserved for orders"),
+            stock_state(current, json!({ "new_stock": new_stock })),
+        ),
+        Refusal::NotReserved { reserved, requested } => ApiError::conflict(
+            "not_reserved",
+            format!("cannot release {requested}: only {reserved} reserved"),
+            stock_state(current, json!({ "requested": requested })),
         ),
     }
 }

@@ -2,9 +2,7 @@
 
 use super::item::{from_item, n, s, Item};
 use super::{Db, DbError};
-use crate::domain::{Limit, Money, NextToken, ProductId, StockChange, StoreId};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use crate::domain::{Limit, Money, NextToken, ProductId, Stock, StoreId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,9 +41,30 @@ pub struct InventoryItem {
     pub barcode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// How many ledger movements the row has had; 0 for rows never changed by this service.
+    #[serde(skip_serializing)]
+    pub ledger_seq: i64,
 }
 
 impl InventoryItem {
+    pub fn stock(&self) -> Stock {
+        Stock {
+            current: self.current_stock,
+            reserved: self.reserved_stock,
+            available: self.available_stock,
+        }
+    }
+
+    /// The row as it is after a change written by the ledger engine.
+    pub(crate) fn with_stock(mut self, stock: Stock, ledger_seq: i64, now: &str) -> Self {
+        self.current_stock = stock.current;
+        self.reserved_stock = stock.reserved;
+        self.available_stock = stock.available;
+        self.ledger_seq = ledger_seq;
+        self.updated_at = Some(now.to_owned());
+        self
+    }
+
     /// The level at which the row counts as low: the reorder point, else the minimum level.
     pub fn low_stock_threshold(&self) -> Option<i64> {
         self.reorder_point.or(self.min_stock_level)
@@ -85,6 +104,8 @@ struct StoredRow {
     unit: Option<String>,
     barcode: Option<String>,
     updated_at: Option<String>,
+    #[serde(default)]
+    ledger_seq: i64,
 }
 
 impl From<StoredRow> for InventoryItem {
@@ -110,6 +131,7 @@ impl From<StoredRow> for InventoryItem {
             unit: row.unit,
             barcode: row.barcode,
             updated_at: row.updated_at,
+            ledger_seq: row.ledger_seq,
         }
     }
 }
@@ -120,28 +142,6 @@ pub struct InventoryFilter {
     pub category: Option<String>,
     /// `Some(true)`: only rows with stock available; `Some(false)`: only rows without.
     pub in_stock: Option<bool>,
-}
-
-/// Why a stock change was refused. Each carries the row as it stood, from the failed
-/// condition's `ALL_OLD` image rather than from a second read.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StockChangeRejected {
-    NotFound,
-    /// A decrement larger than the available stock.
-    Insufficient {
-        current: InventoryItem,
-        requested: i64,
-    },
-    /// A count whose `expected_stock` no longer matches.
-    StockMismatch {
-        current: InventoryItem,
-        expected: i64,
-    },
-    /// A count below what open reservations hold.
-    BelowReserved {
-        current: InventoryItem,
-        new_stock: i64,
-    },
 }
 
 /// A page of items and the cursor to the next one.
@@ -287,114 +287,6 @@ impl Db {
         out.item
             .map(|item| from_item(&self.tables.inventory, item))
             .transpose()
-    }
-
-    /// Applies a stock change in one conditional `UpdateItem`: a decrement only if enough is
-    /// available, a count only if the stock is still what the counter saw. Never read-then-write.
-    ///
-    /// # Errors
-    /// `Ok(Err(..))` when the condition refused the change; `Err` on a DynamoDB failure.
-    pub async fn change_stock(
-        &self,
-        store_id: &StoreId,
-        product_id: &ProductId,
-        change: &StockChange,
-        now: &str,
-    ) -> Result<Result<InventoryItem, StockChangeRejected>, DbError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(store_id.as_str()))
-            .key("product_id", s(product_id.as_str()))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", s(now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        update = match change {
-            StockChange::Delta { delta, .. } => {
-                let d = delta.get();
-                let update = update
-                    .update_expression(
-                        "SET current_stock = current_stock + :d, \
-                         available_stock = if_not_exists(available_stock, current_stock) + :d, \
-                         reserved_stock = if_not_exists(reserved_stock, :zero), updated_at = :now",
-                    )
-                    .expression_attribute_values(":d", n(d));
-                if d < 0 {
-                    update
-                        .condition_expression(format!(
-                            "attribute_exists(product_id) AND {AVAILABLE_AT_LEAST}"
-                        ))
-                        .expression_attribute_values(":q", n(-d))
-                } else {
-                    update.condition_expression("attribute_exists(product_id)")
-                }
-            }
-            StockChange::Count {
-                new_stock,
-                expected_stock,
-                ..
-            } => update
-                .update_expression(
-                    "SET current_stock = :new, \
-                     available_stock = :new - if_not_exists(reserved_stock, :zero), \
-                     reserved_stock = if_not_exists(reserved_stock, :zero), updated_at = :now",
-                )
-                .condition_expression(
-                    "attribute_exists(product_id) AND current_stock = :expected \
-                     AND (attribute_not_exists(reserved_stock) OR reserved_stock <= :new)",
-                )
-                .expression_attribute_values(":new", n(new_stock.get()))
-                .expression_attribute_values(":expected", n(expected_stock.get())),
-        };
-        match update.send().await {
-            Ok(out) => {
-                let item = out.attributes.unwrap_or_default();
-                Ok(Ok(from_item(&self.tables.inventory, item)?))
-            }
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item.clone();
-                    Ok(Err(self.why_rejected(old, change)?))
-                }
-                _ => Err(DbError::sdk("UpdateItem", err)),
-            },
-        }
-    }
-
-    fn why_rejected(
-        &self,
-        old: Option<Item>,
-        change: &StockChange,
-    ) -> Result<StockChangeRejected, DbError> {
-        let Some(old) = old else {
-            return Ok(StockChangeRejected::NotFound);
-        };
-        let current: InventoryItem = from_item(&self.tables.inventory, old)?;
-        Ok(match change {
-            StockChange::Delta { delta, .. } => StockChangeRejected::Insufficient {
-                current,
-                requested: -delta.get(),
-            },
-            StockChange::Count {
-                new_stock,
-                expected_stock,
-                ..
-            } => {
-                if current.current_stock == expected_stock.get() {
-                    StockChangeRejected::BelowReserved {
-                        current,
-                        new_stock: new_stock.get(),
-                    }
-                } else {
-                    StockChangeRejected::StockMismatch {
-                        current,
-                        expected: expected_stock.get(),
-                    }
-                }
-            }
-        })
     }
 }
 

@@ -2,12 +2,18 @@
 
 mod inventory;
 pub mod item;
+mod ledger;
 mod products;
+mod reservations;
 
-pub use inventory::{
-    check_inventory_cursor, InventoryFilter, InventoryItem, Page, StockChangeRejected,
-};
+pub use inventory::{check_inventory_cursor, InventoryFilter, InventoryItem, Page};
+pub use ledger::{check_history_cursor, Applied, Movement, MovementContext, RowChange, TxRejected};
 pub use products::Product;
+pub use reservations::{
+    check_reservations_cursor, Line, LineAvailability, Outcome, Reservation, ReservationError,
+    ReservationStatus, ReserveRequest, Shortage, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES,
+    MAX_LINES,
+};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;
@@ -17,18 +23,21 @@ use aws_sdk_dynamodb::Client;
 pub struct Tables {
     pub products: String,
     pub inventory: String,
+    /// Ledger movements, reservations and order markers (`pk` + `sk`).
+    pub ledger: String,
 }
 
 impl Tables {
-    /// Reads `PRODUCTS_TABLE` and `INVENTORY_TABLE`.
+    /// Reads `PRODUCTS_TABLE`, `INVENTORY_TABLE` and `LEDGER_TABLE`.
     ///
     /// # Errors
-    /// When either is missing: a function without its tables must fail at init, not per request.
+    /// When one is missing: a function without its tables must fail at init, not per request.
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
         Ok(Self {
             products: var("PRODUCTS_TABLE")?,
             inventory: var("INVENTORY_TABLE")?,
+            ledger: var("LEDGER_TABLE")?,
         })
     }
 }
@@ -96,6 +105,14 @@ pub enum DbError {
 }
 
 impl DbError {
+    pub(crate) fn build(what: &'static str, err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Sdk {
+            operation: what,
+            code: "BuildError".into(),
+            source: Box::new(err),
+        }
+    }
+
     pub(crate) fn sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

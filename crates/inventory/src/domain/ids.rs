@@ -78,6 +78,21 @@ id_type!(
     /// A product of the shared catalog.
     ProductId, "product_id"
 );
+id_type!(
+    /// A marketplace order, as the order service names it.
+    OrderId, "order_id"
+);
+id_type!(
+    /// A reservation of stock for an order.
+    ReservationId, "reservation_id"
+);
+
+impl ReservationId {
+    /// A new, unguessable reservation id.
+    pub fn generate() -> Self {
+        Self(format!("res-{}", uuid::Uuid::new_v4().simple()))
+    }
+}
 
 #[cfg(test)]
 mod tests {

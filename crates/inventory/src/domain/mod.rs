@@ -5,14 +5,16 @@ mod ids;
 mod money;
 mod page;
 mod quantity;
+mod stock;
 pub(crate) mod text;
 
 pub use barcode::Barcode;
-pub use ids::{ProductId, StoreId};
+pub use ids::{OrderId, ProductId, ReservationId, StoreId};
 pub use money::Money;
 pub use page::{Limit, NextToken};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
-pub use text::{Reason, SearchQuery};
+pub use stock::{AdjustmentType, MovementType, Refusal, Stock, StockOp};
+pub use text::{Actor, Reason, Reference, SearchQuery};
 
 /// Why a raw value could not become a domain value. The message is safe to show a client: it
 /// names what was wrong and what is allowed, and never echoes more than the field name.

@@ -35,6 +35,62 @@ impl From<Reason> for String {
     }
 }
 
+macro_rules! bounded_text_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// # Errors
+            /// Empty after trimming, too long, or containing control characters.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, InvalidValue> {
+                bounded_text($field, raw.into(), $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(raw: String) -> Result<Self, InvalidValue> {
+                Self::parse(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+bounded_text_type!(
+    /// Who made a change: a user id or email from the caller's identity, up to 128 characters.
+    Actor, "actor", 128
+);
+bounded_text_type!(
+    /// What a change refers to: an order id, a delivery note, a count sheet; up to 128 characters.
+    Reference, "reference", 128
+);
+
+impl Actor {
+    /// The actor recorded when a request carries no identity.
+    pub fn anonymous() -> Self {
+        Self("anonymous".into())
+    }
+}
+
 /// A search term, folded to lower case so matching is case-insensitive: 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery(String);

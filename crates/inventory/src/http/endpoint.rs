@@ -18,11 +18,20 @@ pub enum Endpoint {
     StockSummary,
     ListCategories,
     ListUnits,
+    AdjustStock,
+    StockHistory,
+    ReserveStock,
+    ReleaseStock,
+    ListReservations,
+    GetReservation,
+    ListExpiredReservations,
+    CompleteReservation,
+    ReleaseReservation,
     RouteNotFound,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 20] = [
         Self::ListProducts,
         Self::GetProduct,
         Self::SearchProducts,
@@ -33,6 +42,15 @@ impl Endpoint {
         Self::StockSummary,
         Self::ListCategories,
         Self::ListUnits,
+        Self::AdjustStock,
+        Self::StockHistory,
+        Self::ReserveStock,
+        Self::ReleaseStock,
+        Self::ListReservations,
+        Self::GetReservation,
+        Self::ListExpiredReservations,
+        Self::CompleteReservation,
+        Self::ReleaseReservation,
         Self::RouteNotFound,
     ];
 
@@ -49,6 +67,15 @@ impl Endpoint {
             Self::StockSummary => "stock-summary",
             Self::ListCategories => "list-categories",
             Self::ListUnits => "list-units",
+            Self::AdjustStock => "adjust-stock",
+            Self::StockHistory => "stock-history",
+            Self::ReserveStock => "reserve-stock",
+            Self::ReleaseStock => "release-stock",
+            Self::ListReservations => "list-reservations",
+            Self::GetReservation => "get-reservation",
+            Self::ListExpiredReservations => "list-expired-reservations",
+            Self::CompleteReservation => "complete-reservation",
+            Self::ReleaseReservation => "release-reservation",
             Self::RouteNotFound => "route-not-found",
         }
     }
@@ -70,6 +97,15 @@ impl Endpoint {
             Self::StockSummary => api::stock_summary(app, &req).await,
             Self::ListCategories => api::list_categories(app).await,
             Self::ListUnits => api::list_units(),
+            Self::AdjustStock => api::adjust_stock(app, &req).await,
+            Self::StockHistory => api::stock_history(app, &req).await,
+            Self::ReserveStock => api::reserve_stock(app, &req).await,
+            Self::ReleaseStock => api::release_stock(app, &req).await,
+            Self::ListReservations => api::list_reservations(app, &req).await,
+            Self::GetReservation => api::get_reservation(app, &req).await,
+            Self::ListExpiredReservations => api::list_expired_reservations(app, &req).await,
+            Self::CompleteReservation => api::complete_reservation(app, &req).await,
+            Self::ReleaseReservation => api::release_reservation(app, &req).await,
             Self::RouteNotFound => Err(ApiError::NoRoute {
                 method: req.method().to_string(),
                 path: req.uri().path().to_owned(),

@@ -1,6 +1,6 @@
 //! The one place where errors become HTTP responses, as RFC 9457 problem details.
 
-use crate::db::DbError;
+use crate::db::{DbError, ReservationError};
 use crate::domain::InvalidValue;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
@@ -34,6 +34,9 @@ pub enum ApiError {
     /// 503: DynamoDB is throttling; the client may retry.
     #[error("the service is busy, retry shortly")]
     Busy(#[source] DbError),
+    /// 503: too many writers on the same rows at once; the client may retry.
+    #[error("the stock rows are busy with other changes, retry shortly")]
+    Contended,
     /// 500: a fault of ours or of DynamoDB. Logged with its cause, never described to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -45,6 +48,39 @@ impl From<DbError> for ApiError {
             Self::Busy(err)
         } else {
             Self::Internal(Box::new(err))
+        }
+    }
+}
+
+impl From<ReservationError> for ApiError {
+    fn from(err: ReservationError) -> Self {
+        match err {
+            ReservationError::NotFound => Self::not_found("reservation_not_found", "no such reservation"),
+            ReservationError::UnknownProducts(products) => Self::NotFound {
+                code: "inventory_item_not_found",
+                detail: format!(
+                    "the store does not stock {}",
+                    products.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            },
+            ReservationError::Short(lines) => Self::conflict(
+                "insufficient_stock",
+                format!("{} of the order's lines cannot be had; nothing was reserved", lines.len()),
+                serde_json::json!({ "lines": lines }),
+            ),
+            ReservationError::IdempotencyMismatch { reservation_id } => Self::conflict(
+                "idempotency_mismatch",
+                "this order was already reserved with a different request; use a new order_id or repeat the original",
+                serde_json::json!({ "reservation_id": reservation_id }),
+            ),
+            ReservationError::NotActive(reservation) => Self::conflict(
+                "reservation_not_active",
+                format!("reservation {} is {}", reservation.reservation_id, reservation.status.as_str()),
+                serde_json::json!({ "reservation_id": reservation.reservation_id, "status": reservation.status }),
+            ),
+            ReservationError::Contended => Self::Contended,
+            err @ ReservationError::Inconsistent(_) => Self::Internal(Box::new(err)),
+            ReservationError::Db(err) => err.into(),
         }
     }
 }
@@ -75,7 +111,7 @@ impl ApiError {
             Self::NotFound { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(_) | Self::Contended => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,7 +124,7 @@ impl ApiError {
             Self::NotFound { code, .. } | Self::Conflict { code, .. } => code,
             Self::NoRoute { .. } => "route_not_found",
             Self::TooLarge { .. } => "payload_too_large",
-            Self::Busy(_) => "service_busy",
+            Self::Busy(_) | Self::Contended => "service_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -116,7 +152,7 @@ impl ApiError {
 
 /// An `application/problem+json` body: `type`, `title`, `status`, `detail`, `code`, and for
 /// some problems the state that explains them (a 409 carries the current stock).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub r#type: String,
     pub title: String,

@@ -1,0 +1,205 @@
+//! Reservations over HTTP: reserve, read, complete and release.
+
+use crate::db::{
+    check_reservations_cursor, Outcome, Reservation, ReservationStatus, ReserveRequest,
+};
+use crate::domain::{
+    Actor, InvalidValue, Limit, NextToken, OrderId, ProductId, Quantity, ReservationId, StoreId,
+};
+use crate::http::{self, ApiError};
+use crate::App;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+/// The most lines a request body may carry before summing; the distinct-product limit is
+/// enforced on the summed lines.
+const MAX_RAW_LINES: usize = 500;
+
+/// One cart line, as the HTTP routes and the order Lambda send it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineBody {
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+}
+
+/// Validates an order's lines into a [`ReserveRequest`].
+///
+/// # Errors
+/// Too many lines, a summed quantity out of range, or an expiry out of range.
+pub fn reserve_request(
+    store_id: StoreId,
+    order_id: OrderId,
+    items: Vec<LineBody>,
+    expires_in_minutes: Option<i64>,
+) -> Result<ReserveRequest, InvalidValue> {
+    if items.len() > MAX_RAW_LINES {
+        return Err(InvalidValue::new(
+            "items",
+            format!("must have at most {MAX_RAW_LINES} lines"),
+        ));
+    }
+    ReserveRequest::new(
+        store_id,
+        order_id,
+        items
+            .into_iter()
+            .map(|l| (l.product_id, l.quantity))
+            .collect(),
+        expires_in_minutes,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReserveBody {
+    store_id: StoreId,
+    order_id: OrderId,
+    items: Vec<LineBody>,
+    expires_in_minutes: Option<i64>,
+}
+
+/// `POST /api/v1/inventory/reserve`: all lines or none; 201 the first time, 200 with the same
+/// reservation when the same order is sent again.
+pub async fn reserve_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ReserveBody = http::json_body(req)?;
+    let request = reserve_request(
+        body.store_id,
+        body.order_id,
+        body.items,
+        body.expires_in_minutes,
+    )?;
+    let (reservation, outcome) = app
+        .db
+        .reserve(&request, &Actor::anonymous(), app.clock.now())
+        .await?;
+    let status = if outcome == Outcome::Done {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    http::json(status, &reservation)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    reservation_id: Option<ReservationId>,
+    store_id: Option<StoreId>,
+    order_id: Option<OrderId>,
+}
+
+/// `POST /api/v1/inventory/release`: by `reservation_id`, or by `store_id` and `order_id`.
+pub async fn release_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ReleaseBody = http::json_body(req)?;
+    let id = match (body.reservation_id, body.store_id, body.order_id) {
+        (Some(id), None, None) => id,
+        (None, Some(store_id), Some(order_id)) => app
+            .db
+            .reservation_for_order(&store_id, &order_id)
+            .await?
+            .map(|r| r.reservation_id)
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "reservation_not_found",
+                    format!("order {order_id} has no reservation in store {store_id}"),
+                )
+            })?,
+        _ => {
+            return Err(InvalidValue::new(
+                "body",
+                "must have either reservation_id, or store_id with order_id",
+            )
+            .into())
+        }
+    };
+    let (reservation, _) = app
+        .db
+        .release(&id, &Actor::anonymous(), app.clock.now())
+        .await?;
+    http::ok(&reservation)
+}
+
+fn reservation_id(req: &Request) -> Result<ReservationId, ApiError> {
+    http::path(req, "reservation_id", ReservationId::parse)
+}
+
+/// `POST /api/v1/reservations/{reservation_id}/complete`: the order is confirmed; ship the units.
+pub async fn complete_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = reservation_id(req)?;
+    let (reservation, _) = app
+        .db
+        .complete(&id, &Actor::anonymous(), app.clock.now())
+        .await?;
+    http::ok(&reservation)
+}
+
+/// `POST /api/v1/reservations/{reservation_id}/release`
+pub async fn release_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = reservation_id(req)?;
+    let (reservation, _) = app
+        .db
+        .release(&id, &Actor::anonymous(), app.clock.now())
+        .await?;
+    http::ok(&reservation)
+}
+
+/// `GET /api/v1/reservations/{reservation_id}`
+pub async fn get_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = reservation_id(req)?;
+    let reservation = app.db.reservation(&id).await?.ok_or_else(|| {
+        ApiError::not_found("reservation_not_found", format!("no reservation {id}"))
+    })?;
+    http::ok(&reservation.as_of(app.clock.now()))
+}
+
+#[derive(Serialize)]
+struct Reservations {
+    count: usize,
+    reservations: Vec<Reservation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<Option<String>>,
+}
+
+/// `GET /api/v1/reservations?store_id&status&limit&next_token`: newest first.
+pub async fn list_reservations(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let store_id = http::required_query(req, "store_id", StoreId::parse)?;
+    let status = http::query(req, "status")
+        .map(|s| ReservationStatus::parse(&s))
+        .transpose()?;
+    let limit = Limit::parse(http::query(req, "limit").as_deref())?;
+    let start = http::query(req, "next_token")
+        .map(|t| NextToken::parse(&t))
+        .transpose()?;
+    if let Some(token) = &start {
+        check_reservations_cursor(&store_id, token)?;
+    }
+    let (reservations, next) = app
+        .db
+        .list_reservations(&store_id, status, limit.get(), start, app.clock.now())
+        .await?;
+    http::ok(&Reservations {
+        count: reservations.len(),
+        reservations,
+        next_token: Some(next.map(|t| t.encode())),
+    })
+}
+
+/// `GET /api/v1/reservations/expired?limit`: reservations past their time that the sweeper has
+/// not released yet (they already hold nothing for readers).
+pub async fn list_expired_reservations(
+    app: &App,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let limit = Limit::parse(http::query(req, "limit").as_deref())?;
+    let reservations = app
+        .db
+        .due_reservations(app.clock.now(), limit.get())
+        .await?;
+    http::ok(&Reservations {
+        count: reservations.len(),
+        reservations,
+        next_token: None,
+    })
+}

@@ -1,0 +1,474 @@
+//! The ledger engine: every stock change is written together with its movement row in one
+//! TransactWriteItems, so no change is ever without its audit record.
+//!
+//! Each change is computed from the row as read (`domain::Stock::apply`), and the write is
+//! conditioned on the row being exactly that row still: its `ledger_seq` unchanged, and, spelled
+//! out for the reader, the business condition (`available_stock >= :q` for anything that takes
+//! stock). When another writer got there first, the cancellation reason carries the row as it
+//! now is (`ReturnValuesOnConditionCheckFailure=ALL_OLD`): if the change is still allowed it is
+//! recomputed and retried, and if not, the refusal is answered from that image, not from a
+//! second read. The movement's sort key is the row's new `ledger_seq`, so a product's movements
+//! are totally ordered and each one's "before" is the previous one's "after".
+
+use super::inventory::AVAILABLE_AT_LEAST;
+use super::item::{from_item, n, s, to_item, Item};
+use super::{Db, DbError, InventoryItem};
+use crate::domain::{
+    Actor, AdjustmentType, MovementType, NextToken, OrderId, ProductId, Reason, Reference, Refusal,
+    ReservationId, Stock, StockOp, StoreId,
+};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// How long one request may keep retrying a contended write before answering "busy".
+const RETRY_BUDGET: Duration = Duration::from_secs(8);
+
+/// One row's change within a transaction.
+#[derive(Debug, Clone)]
+pub struct RowChange {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+    pub op: StockOp,
+}
+
+/// What every movement of one transaction records besides the quantities.
+#[derive(Debug, Clone)]
+pub struct MovementContext {
+    pub movement_type: MovementType,
+    pub actor: Actor,
+    pub reason: Option<Reason>,
+    pub reference: Option<Reference>,
+    pub adjustment_type: Option<AdjustmentType>,
+    pub reservation_id: Option<ReservationId>,
+    pub order_id: Option<OrderId>,
+    /// RFC 3339, UTC.
+    pub now: String,
+}
+
+impl MovementContext {
+    pub fn new(movement_type: MovementType, actor: Actor, now: String) -> Self {
+        Self {
+            movement_type,
+            actor,
+            reason: None,
+            reference: None,
+            adjustment_type: None,
+            reservation_id: None,
+            order_id: None,
+            now,
+        }
+    }
+}
+
+/// One row of the ledger: an append-only record of one change to one row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Movement {
+    pub movement_id: String,
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+    /// The row's `ledger_seq` after this change: 1 for a row's first movement.
+    pub seq: i64,
+    pub movement_type: MovementType,
+    /// The signed units the operation named (a reservation of 3 is +3, a commit of 3 is -3).
+    pub delta: i64,
+    pub current_before: i64,
+    pub current_after: i64,
+    pub reserved_before: i64,
+    pub reserved_after: i64,
+    pub available_before: i64,
+    pub available_after: i64,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_type: Option<AdjustmentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<ReservationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
+    pub created_at: String,
+}
+
+impl Movement {
+    pub fn before(&self) -> Stock {
+        Stock {
+            current: self.current_before,
+            reserved: self.reserved_before,
+            available: self.available_before,
+        }
+    }
+
+    pub fn after(&self) -> Stock {
+        Stock {
+            current: self.current_after,
+            reserved: self.reserved_after,
+            available: self.available_after,
+        }
+    }
+}
+
+/// The stored form: the movement under its keys.
+#[derive(Serialize, Deserialize)]
+struct MovementItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    movement: Movement,
+}
+
+pub(crate) fn movement_pk(store_id: &StoreId, product_id: &ProductId) -> String {
+    format!("MOV#{store_id}#{product_id}")
+}
+
+fn movement_sk(seq: i64) -> String {
+    format!("SEQ#{seq:012}")
+}
+
+/// A change that was written: the row after it, and its ledger row.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub item: InventoryItem,
+    pub movement: Movement,
+}
+
+/// Why a transaction did not apply. Indexes refer to the `changes` and `extras` passed in.
+#[derive(Debug, Clone)]
+pub enum TxRejected {
+    /// These rows do not exist.
+    NotFound(Vec<usize>),
+    /// These rows do not allow their change; each with the refusal and the row as it is.
+    Refused(Vec<(usize, Refusal, InventoryItem)>),
+    /// An extra action's condition failed; `old` is that item as it is, if it exists.
+    Extra { index: usize, old: Option<Item> },
+    /// Contention did not let up within the retry budget.
+    Contended,
+}
+
+impl Db {
+    /// Applies `changes` (to distinct rows) and `extras` (conditional writes of other items, such
+    /// as a reservation or an order marker) in one transaction, with one movement per change.
+    ///
+    /// # Errors
+    /// `Ok(Err(..))` when a condition refused it; `Err` on a DynamoDB failure.
+    pub async fn transact(
+        &self,
+        changes: &[RowChange],
+        context: &MovementContext,
+        extras: &[TransactWriteItem],
+    ) -> Result<Result<Vec<Applied>, TxRejected>, DbError> {
+        let started = Instant::now();
+        let mut rows = self.read_rows(changes).await?;
+        let mut attempt: u32 = 0;
+        loop {
+            let missing: Vec<usize> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            if !missing.is_empty() {
+                return Ok(Err(TxRejected::NotFound(missing)));
+            }
+            let seen: Vec<InventoryItem> = rows.iter().flatten().cloned().collect();
+            let planned: Vec<Planned> = changes
+                .iter()
+                .zip(&seen)
+                .map(|(change, row)| plan(change, row, context))
+                .collect();
+            let mut request = self.client.transact_write_items();
+            for (change, p) in changes.iter().zip(&planned) {
+                request = request
+                    .transact_items(self.row_update(change, p, context)?)
+                    .transact_items(self.movement_put(&p.movement)?);
+            }
+            for extra in extras {
+                request = request.transact_items(extra.clone());
+            }
+            let error = match request.send().await {
+                Ok(_) => {
+                    return Ok(Ok(planned
+                        .into_iter()
+                        .zip(seen)
+                        .map(|(p, row)| Applied {
+                            item: row.with_stock(p.after, p.movement.seq, &context.now),
+                            movement: p.movement,
+                        })
+                        .collect()));
+                }
+                Err(error) => error,
+            };
+            let retry_after_read = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    let reasons = cancelled.cancellation_reasons();
+                    // Extras first: an order marker that exists means "already done", which
+                    // matters more than whether the stock would allow it now.
+                    for (index, _) in extras.iter().enumerate() {
+                        let reason = reasons.get(2 * changes.len() + index);
+                        if reason.and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
+                            return Ok(Err(TxRejected::Extra {
+                                index,
+                                old: reason.and_then(|r| r.item().cloned()),
+                            }));
+                        }
+                    }
+                    let mut refused = Vec::new();
+                    let mut missing = Vec::new();
+                    let mut conflict = false;
+                    for (i, change) in changes.iter().enumerate() {
+                        let reason = reasons.get(2 * i);
+                        match reason.and_then(|r| r.code()) {
+                            Some("ConditionalCheckFailed") => {
+                                match reason.and_then(|r| r.item().cloned()) {
+                                    None => missing.push(i),
+                                    Some(old) => {
+                                        let now: InventoryItem =
+                                            from_item(&self.tables.inventory, old)?;
+                                        if let Err(refusal) = now.stock().apply(change.op) {
+                                            refused.push((i, refusal, now.clone()));
+                                        }
+                                        rows[i] = Some(now);
+                                    }
+                                }
+                            }
+                            Some("None") | None => {}
+                            Some(_) => conflict = true,
+                        }
+                        // A movement key already taken means our view of the row is stale.
+                        if reasons.get(2 * i + 1).and_then(|r| r.code())
+                            == Some("ConditionalCheckFailed")
+                        {
+                            conflict = true;
+                        }
+                    }
+                    if !missing.is_empty() {
+                        return Ok(Err(TxRejected::NotFound(missing)));
+                    }
+                    if !refused.is_empty() {
+                        return Ok(Err(TxRejected::Refused(refused)));
+                    }
+                    conflict
+                }
+                Some(e) if is_retryable(e) => true,
+                _ => return Err(DbError::sdk("TransactWriteItems", error)),
+            };
+            attempt += 1;
+            if started.elapsed() > RETRY_BUDGET {
+                tracing::warn!(attempt, "giving up on a contended stock change");
+                return Ok(Err(TxRejected::Contended));
+            }
+            // Full jitter: contenders spread out instead of colliding again in lockstep.
+            let cap_ms = 2u64.saturating_pow(attempt.min(7)).min(100);
+            tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap_ms))).await;
+            if retry_after_read {
+                rows = self.read_rows(changes).await?;
+            }
+        }
+    }
+
+    async fn read_rows(
+        &self,
+        changes: &[RowChange],
+    ) -> Result<Vec<Option<InventoryItem>>, DbError> {
+        futures::future::try_join_all(
+            changes
+                .iter()
+                .map(|c| self.inventory_item(&c.store_id, &c.product_id)),
+        )
+        .await
+    }
+
+    fn row_update(
+        &self,
+        change: &RowChange,
+        p: &Planned,
+        context: &MovementContext,
+    ) -> Result<TransactWriteItem, DbError> {
+        let mut condition = String::from("attribute_exists(product_id)");
+        let mut update = Update::builder()
+            .table_name(&self.tables.inventory)
+            .key("store_id", s(change.store_id.as_str()))
+            .key("product_id", s(change.product_id.as_str()))
+            .update_expression(
+                "SET current_stock = :current, reserved_stock = :reserved, available_stock = :available, \
+                 ledger_seq = :seq, updated_at = :now",
+            )
+            .expression_attribute_values(":current", n(p.after.current))
+            .expression_attribute_values(":reserved", n(p.after.reserved))
+            .expression_attribute_values(":available", n(p.after.available))
+            .expression_attribute_values(":seq", n(p.movement.seq))
+            .expression_attribute_values(":now", s(&context.now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if p.movement.seq == 1 {
+            condition.push_str(" AND attribute_not_exists(ledger_seq)");
+        } else {
+            condition.push_str(" AND ledger_seq = :seen");
+            update = update.expression_attribute_values(":seen", n(p.movement.seq - 1));
+        }
+        match change.op {
+            StockOp::Add(d) if d < 0 => {
+                condition.push_str(&format!(" AND {AVAILABLE_AT_LEAST}"));
+                update = update.expression_attribute_values(":q", n(-d));
+            }
+            StockOp::Reserve(q) | StockOp::Deduct(q) => {
+                condition.push_str(&format!(" AND {AVAILABLE_AT_LEAST}"));
+                update = update.expression_attribute_values(":q", n(q));
+            }
+            StockOp::Commit(q) | StockOp::Release(q) => {
+                condition.push_str(" AND reserved_stock >= :q");
+                update = update.expression_attribute_values(":q", n(q));
+            }
+            StockOp::Set {
+                new_stock,
+                expected,
+            } => {
+                condition.push_str(" AND current_stock = :expected AND (attribute_not_exists(reserved_stock) OR reserved_stock <= :new)");
+                update = update
+                    .expression_attribute_values(":expected", n(expected))
+                    .expression_attribute_values(":new", n(new_stock));
+            }
+            StockOp::Add(_) => {}
+        }
+        let update = update
+            .condition_expression(condition)
+            .build()
+            .map_err(|e| DbError::build("Update", e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
+        let item = MovementItem {
+            pk: movement_pk(&movement.store_id, &movement.product_id),
+            sk: movement_sk(movement.seq),
+            movement: movement.clone(),
+        };
+        let put = Put::builder()
+            .table_name(&self.tables.ledger)
+            .set_item(Some(to_item(&self.tables.ledger, &item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| DbError::build("Put", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A product's movements in a store, newest first.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure or a corrupt item.
+    pub async fn movements(
+        &self,
+        store_id: &StoreId,
+        product_id: &ProductId,
+        limit: usize,
+        start: Option<NextToken>,
+    ) -> Result<(Vec<Movement>, Option<NextToken>), DbError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.ledger)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(movement_pk(store_id, product_id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(
+                start.map(|t| t.into_key().into_iter().map(|(k, v)| (k, s(v))).collect()),
+            )
+            .send()
+            .await
+            .map_err(|e| DbError::sdk("Query", e))?;
+        let movements = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<MovementItem>(&self.tables.ledger, item).map(|m| m.movement))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out.last_evaluated_key.map(|key| {
+            NextToken::from_key(
+                key.into_iter()
+                    .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
+                    .collect(),
+            )
+        });
+        Ok((movements, next))
+    }
+}
+
+/// Checks that a history cursor belongs to this product's ledger.
+///
+/// # Errors
+/// When it was issued for another product or has another shape.
+pub fn check_history_cursor(
+    store_id: &StoreId,
+    product_id: &ProductId,
+    token: &NextToken,
+) -> Result<(), crate::domain::InvalidValue> {
+    let pk = movement_pk(store_id, product_id);
+    let sk_ok = token.get("sk").is_some_and(|sk| {
+        sk.strip_prefix("SEQ#")
+            .is_some_and(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if token.clone().into_key().len() == 2 && token.get("pk") == Some(pk.as_str()) && sk_ok {
+        Ok(())
+    } else {
+        Err(crate::domain::InvalidValue::new(
+            "next_token",
+            "does not belong to this history",
+        ))
+    }
+}
+
+struct Planned {
+    after: Stock,
+    movement: Movement,
+}
+
+/// The change computed against the row as seen. When the operation is refused, the write still
+/// goes out with the quantities unchanged: its condition fails and the answer comes from the
+/// row's image at that moment, which may have changed since it was read.
+fn plan(change: &RowChange, row: &InventoryItem, context: &MovementContext) -> Planned {
+    let before = row.stock();
+    let after = before.apply(change.op).unwrap_or(before);
+    Planned {
+        after,
+        movement: Movement {
+            movement_id: uuid::Uuid::now_v7().to_string(),
+            store_id: change.store_id.clone(),
+            product_id: change.product_id.clone(),
+            seq: row.ledger_seq + 1,
+            movement_type: context.movement_type,
+            delta: change.op.delta(),
+            current_before: before.current,
+            current_after: after.current,
+            reserved_before: before.reserved,
+            reserved_after: after.reserved,
+            available_before: before.available,
+            available_after: after.available,
+            actor: context.actor.clone(),
+            reason: context.reason.clone(),
+            reference: context.reference.clone(),
+            adjustment_type: context.adjustment_type,
+            reservation_id: context.reservation_id.clone(),
+            order_id: context.order_id.clone(),
+            created_at: context.now.clone(),
+        },
+    }
+}
+
+fn is_retryable(error: &TransactWriteItemsError) -> bool {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    matches!(
+        error.code(),
+        Some(
+            "TransactionConflictException"
+                | "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TransactionInProgressException"
+        )
+    )
+}

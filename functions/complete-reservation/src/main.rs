@@ -1,0 +1,8 @@
+//! Lambda for POST /api/v1/reservations/{reservation_id}/complete; the logic lives in `inventory::api`.
+
+use inventory::http::Endpoint;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    Endpoint::CompleteReservation.run_lambda().await
+}

@@ -1,0 +1,8 @@
+//! Lambda for GET /api/v1/reservations/{reservation_id}; the logic lives in `inventory::api`.
+
+use inventory::http::Endpoint;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    Endpoint::GetReservation.run_lambda().await
+}
