@@ -84,7 +84,12 @@ async fn the_gateway_serves_real_http_on_loopback() {
     let app = TestApp::new().await;
     app.given_stock("s1", "p1", 3).await;
     let template = Template::of_repository().expect("template");
-    let router = inventory_local::gateway::router(&template, app.app.clone()).expect("router");
+    let router = inventory_local::gateway::router(
+        &template,
+        app.app.clone(),
+        testkit::dev_keys().verifier(template.jwt_audience()),
+    )
+    .expect("router");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -100,6 +105,7 @@ async fn the_gateway_serves_real_http_on_loopback() {
         .expect("get");
     let put = client
         .put(format!("{base}/products/s1/p1/stock"))
+        .bearer_auth(app.token("staff-1", "staff", "s1"))
         .body(r#"{"quantity_change": -1}"#)
         .send()
         .await

@@ -4,6 +4,7 @@
 //! one [`db`] call serves it, and the result or an [`http::ApiError`] becomes the response.
 
 pub mod api;
+pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod expiry;

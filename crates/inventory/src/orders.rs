@@ -151,22 +151,18 @@ async fn run(app: &App, command: OrderCommand) -> Result<OrderResult, Failure> {
             match placed {
                 Ok((reservation, outcome)) => Ok(OrderResult::done(action, reservation, outcome)),
                 Err(ReservationError::Short(short)) => {
-                    let lines = request
-                        .lines
-                        .iter()
-                        .map(|line| {
-                            let available = short
-                                .iter()
-                                .find(|s| s.product_id == line.product_id)
-                                .map_or(line.quantity, |s| s.available);
-                            LineAvailability {
-                                product_id: line.product_id.clone(),
-                                requested: line.quantity,
-                                available: Some(available),
-                                shortage: (line.quantity - available).max(0),
-                            }
-                        })
-                        .collect();
+                    // The short lines come from the refused write itself; the others did not
+                    // fail, so their stock is read (for the report only, not for a decision).
+                    let mut lines = app
+                        .db
+                        .check_lines(&request.store_id, &request.lines)
+                        .await?;
+                    for line in &mut lines {
+                        if let Some(s) = short.iter().find(|s| s.product_id == line.product_id) {
+                            line.available = Some(s.available);
+                            line.shortage = (line.requested - s.available).max(0);
+                        }
+                    }
                     Err(Failure {
                         error: ReservationError::Short(short).into(),
                         lines,

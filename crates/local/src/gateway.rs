@@ -1,6 +1,7 @@
 //! A stand-in for API Gateway (HTTP API, payload format 2.0): it matches the template's routes,
 //! builds the same event API Gateway would send, and hands it to the same handler the Lambda runs.
 
+use crate::auth::JwtVerifier;
 use crate::template::Template;
 use axum::body::{to_bytes, Body as AxumBody};
 use axum::extract::{Path, Request};
@@ -30,32 +31,50 @@ pub enum GatewayError {
     NoDefaultRoute,
 }
 
-/// The router for every route of `template`, serving `app`.
+/// One route as the gateway serves it.
+#[derive(Clone)]
+struct Route {
+    endpoint: Endpoint,
+    key: String,
+    /// The authorizer for routes that need a token; `None` for public ones.
+    authorizer: Option<JwtVerifier>,
+}
+
+/// The router for every route of `template`, serving `app`, checking tokens with `verifier`
+/// on the routes the template protects.
 ///
 /// # Errors
 /// When a route names a function with no endpoint, or the template has no `$default` route.
-pub fn router(template: &Template, app: App) -> Result<Router, GatewayError> {
+pub fn router(
+    template: &Template,
+    app: App,
+    verifier: JwtVerifier,
+) -> Result<Router, GatewayError> {
     let app = Arc::new(app);
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
-    for (method, path, function) in template.routes() {
-        let route_key = format!("{method} {path}");
-        let endpoint = Endpoint::from_function_name(&function).ok_or_else(|| {
+    for (function, method, path) in template.http_routes() {
+        let key = format!("{method} {path}");
+        let endpoint = Endpoint::from_function_name(&function.name).ok_or_else(|| {
             GatewayError::UnknownFunction {
-                route: route_key.clone(),
-                function,
+                route: key.clone(),
+                function: function.name.clone(),
             }
         })?;
-        let filter =
-            method_filter(&method).ok_or_else(|| GatewayError::Method(route_key.clone()))?;
+        let filter = method_filter(method).ok_or_else(|| GatewayError::Method(key.clone()))?;
+        let route = Route {
+            endpoint,
+            key,
+            authorizer: function.requires_token.then(|| verifier.clone()),
+        };
         let app = Arc::clone(&app);
         let handler = on(
             filter,
             move |Path(params): Path<HashMap<String, String>>, req: Request| {
-                invoke(app, endpoint, route_key, params, req)
+                invoke(app, route, params, req)
             },
         );
-        let entry = by_path.remove(&path).unwrap_or_default();
-        by_path.insert(path, entry.merge(handler));
+        let entry = by_path.remove(path).unwrap_or_default();
+        by_path.insert(path.to_owned(), entry.merge(handler));
     }
     let fallback = Endpoint::from_function_name(
         template
@@ -63,15 +82,13 @@ pub fn router(template: &Template, app: App) -> Result<Router, GatewayError> {
             .ok_or(GatewayError::NoDefaultRoute)?,
     )
     .ok_or(GatewayError::NoDefaultRoute)?;
-    let default = move |req: Request| {
-        invoke(
-            Arc::clone(&app),
-            fallback,
-            "$default".into(),
-            HashMap::new(),
-            req,
-        )
+    let fallback = Route {
+        endpoint: fallback,
+        key: "$default".into(),
+        authorizer: None,
     };
+    let default =
+        move |req: Request| invoke(Arc::clone(&app), fallback.clone(), HashMap::new(), req);
     let mut router = Router::new();
     for (path, methods) in by_path {
         // API Gateway answers an unmatched method through $default, not with a 405.
@@ -93,11 +110,15 @@ fn method_filter(method: &str) -> Option<MethodFilter> {
 
 async fn invoke(
     app: Arc<App>,
-    endpoint: Endpoint,
-    route_key: String,
+    route: Route,
     path_parameters: HashMap<String, String>,
     req: Request,
 ) -> Response {
+    let Route {
+        endpoint,
+        key: route_key,
+        authorizer,
+    } = route;
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, GATEWAY_MAX_BODY).await else {
         return (
@@ -106,7 +127,22 @@ async fn invoke(
         )
             .into_response();
     };
-    let event = api_gateway_event(&route_key, &path_parameters, &parts, &body);
+    // As API Gateway's JWT authorizer: a protected route without a valid token never reaches
+    // the function. (API Gateway answers `{"message":"Unauthorized"}`; we answer a problem.)
+    let claims = match authorizer {
+        None => None,
+        Some(verifier) => match bearer_token(&parts.headers).map(|t| verifier.verify(t)) {
+            Some(Ok(claims)) => Some(claims),
+            Some(Err(why)) => {
+                return unauthorized(&format!("the bearer token is not valid: {why}"))
+            }
+            None => return unauthorized("this route needs an Authorization: Bearer token"),
+        },
+    };
+    let mut event = api_gateway_event(&route_key, &path_parameters, &parts, &body);
+    if let Some(claims) = claims {
+        event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": claims } });
+    }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(err) => {
@@ -207,6 +243,20 @@ pub fn api_gateway_event(
     }
     event.insert("isBase64Encoded".into(), json!(is_base64));
     Value::Object(event)
+}
+
+fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+fn unauthorized(detail: &str) -> Response {
+    into_axum(inventory::http::problem_response(
+        &inventory::http::ApiError::Unauthenticated(detail.to_owned()),
+    ))
 }
 
 fn into_axum(response: lambda_http::Response<LambdaBody>) -> Response {

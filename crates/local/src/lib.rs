@@ -1,6 +1,7 @@
 //! Running the service on one machine: tables created from template.yaml in DynamoDB Local,
 //! demo data, and a local API Gateway that calls the same handlers the Lambdas run.
 
+pub mod auth;
 pub mod gateway;
 pub mod seed;
 pub mod tables;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use inventory::db::{local_client, Db};
 use inventory::App;
+use inventory_local::auth::{DevKeys, TokenSpec};
 use inventory_local::tables::{create_tables, TableNames};
 use inventory_local::template::{repository_root, Template};
 use inventory_local::{gateway, seed};
@@ -39,6 +40,33 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+    /// Print a dev token signed with the local key (created on first use in .local/dev-jwt).
+    Token {
+        /// Comma-separated roles: admin, store_manager, staff, service.
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// Comma-separated store ids the token covers.
+        #[arg(long, default_value = "")]
+        stores: String,
+        /// The token's subject: the actor recorded in the ledger.
+        #[arg(long, default_value = "dev-user")]
+        subject: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl: i64,
+    },
+}
+
+fn keys() -> Result<DevKeys, inventory_local::auth::KeyError> {
+    DevKeys::load_or_create(&repository_root().join(".local/dev-jwt"))
+}
+
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::main]
@@ -54,6 +82,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| repository_root().join("template.yaml")),
     )?;
     let names = TableNames::for_template(&template, "");
+    if let Command::Token {
+        role,
+        stores,
+        subject,
+        ttl,
+    } = &cli.command
+    {
+        let spec = TokenSpec {
+            subject: subject.clone(),
+            roles: list(role),
+            stores: list(stores),
+            audience: template.jwt_audience().to_owned(),
+            ttl_seconds: *ttl,
+        };
+        println!("{}", keys()?.sign(&spec.claims())?);
+        return Ok(());
+    }
     let client = local_client(&cli.endpoint).await;
     match cli.command {
         Command::Setup { demo } => {
@@ -71,7 +116,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Serve { port } => {
             let app = App::new(Db::new(client, names.tables()?));
-            let router = gateway::router(&template, app)?;
+            let verifier = keys()?.verifier(template.jwt_audience());
+            let router = gateway::router(&template, app, verifier)?;
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr).await?;
             println!(
@@ -80,6 +126,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             axum::serve(listener, router).await?;
         }
+        Command::Token { .. } => {}
     }
     Ok(())
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 pub struct Template {
     pub tables: Vec<TableSpec>,
     pub functions: Vec<FunctionSpec>,
+    /// Template parameters that have a default, with it.
+    pub parameter_defaults: std::collections::BTreeMap<String, String>,
 }
 
 /// A DynamoDB table as declared in the template.
@@ -39,6 +41,8 @@ pub struct FunctionSpec {
     /// The last segment of `CodeUri`: the crate folder under functions/ and the binary name.
     pub name: String,
     pub trigger: Trigger,
+    /// False for HTTP routes marked `Auth: Authorizer: NONE`: API Gateway checks no token.
+    pub requires_token: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,21 +125,49 @@ impl Template {
                 _ => {}
             }
         }
-        Ok(Self { tables, functions })
+        let parameter_defaults = parameters
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let default = match v.get("Default")? {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some((k.as_str()?.to_owned(), default))
+            })
+            .collect();
+        Ok(Self {
+            tables,
+            functions,
+            parameter_defaults,
+        })
     }
 
     /// The HTTP routes, as `(method, path, function name)`; the `$default` route is not among them.
     pub fn routes(&self) -> Vec<(String, String, String)> {
-        self.functions
-            .iter()
-            .filter_map(|f| match &f.trigger {
-                Trigger::Http {
-                    method: Some(m),
-                    path: Some(p),
-                } => Some((m.clone(), p.clone(), f.name.clone())),
-                _ => None,
-            })
+        self.http_routes()
+            .map(|(f, m, p)| (m.to_owned(), p.to_owned(), f.name.clone()))
             .collect()
+    }
+
+    /// The HTTP routes with their functions; the `$default` route is not among them.
+    pub fn http_routes(&self) -> impl Iterator<Item = (&FunctionSpec, &str, &str)> {
+        self.functions.iter().filter_map(|f| match &f.trigger {
+            Trigger::Http {
+                method: Some(m),
+                path: Some(p),
+            } => Some((f, m.as_str(), p.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The audience tokens must carry: the `JwtAudience` parameter's default.
+    pub fn jwt_audience(&self) -> &str {
+        self.parameter_defaults
+            .get("JwtAudience")
+            .map_or("inventory-api", String::as_str)
     }
 
     /// The function behind the `$default` route, which answers unmatched requests.
@@ -277,6 +309,11 @@ fn function_spec(id: &str, props: &Value) -> Result<FunctionSpec, TemplateError>
         .flatten()
         .map(|(_, event)| event)
         .find(|event| str_at(event, "Type") == Some("HttpApi"));
+    let requires_token = http
+        .and_then(|event| event.get("Properties"))
+        .and_then(|p| p.get("Auth"))
+        .and_then(|a| str_at(a, "Authorizer"))
+        != Some("NONE");
     let trigger = match http {
         Some(event) => {
             let p = event.get("Properties");
@@ -291,5 +328,6 @@ fn function_spec(id: &str, props: &Value) -> Result<FunctionSpec, TemplateError>
         logical_id: id.to_owned(),
         name,
         trigger,
+        requires_token,
     })
 }

@@ -9,6 +9,7 @@ use axum::Router;
 use inventory::db::{local_client, Db, InventoryItem, Tables};
 use inventory::domain::{Barcode, Money, ProductId, StoreId};
 use inventory::{App, Clock};
+use inventory_local::auth::{DevKeys, TokenSpec};
 use inventory_local::gateway;
 use inventory_local::seed::{put_if_absent, CatalogEntry, InventoryEntry};
 use inventory_local::tables::{create_tables, TableNames};
@@ -16,9 +17,12 @@ use inventory_local::template::Template;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use tower::ServiceExt;
 
 pub use inventory_local::seed;
+
+pub mod contract;
 
 /// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
 pub fn endpoint() -> String {
@@ -31,6 +35,14 @@ pub struct TestApp {
     pub client: Client,
     pub tables: Tables,
     router: Router,
+    audience: String,
+    admin_token: String,
+}
+
+/// One RSA key pair per test process: generating one takes a moment.
+pub fn dev_keys() -> &'static DevKeys {
+    static KEYS: OnceLock<DevKeys> = OnceLock::new();
+    KEYS.get_or_init(|| DevKeys::generate().expect("an RSA key pair"))
 }
 
 impl TestApp {
@@ -60,13 +72,24 @@ impl TestApp {
             .expect("template names the tables");
         let mut app = App::new(Db::new(client.clone(), tables.clone()));
         app.clock = clock;
-        let router =
-            gateway::router(&template, app.clone()).expect("gateway builds from the template");
+        let audience = template.jwt_audience().to_owned();
+        let router = gateway::router(&template, app.clone(), dev_keys().verifier(&audience))
+            .expect("gateway builds from the template");
+        let admin = TokenSpec {
+            subject: "test-admin".into(),
+            roles: vec!["admin".into()],
+            stores: vec![],
+            audience: audience.clone(),
+            ttl_seconds: 3600,
+        };
+        let admin_token = dev_keys().sign(&admin.claims()).expect("token");
         Self {
             app,
             client,
             tables,
             router,
+            audience,
+            admin_token,
         }
     }
 
@@ -109,13 +132,61 @@ impl TestApp {
             .expect("demo data written")
     }
 
-    /// Sends a request through the gateway router, as `curl` against `make run` would.
+    /// A token signed with the test key: `roles` and `stores` comma-separated.
+    pub fn token(&self, subject: &str, roles: &str, stores: &str) -> String {
+        self.token_with(subject, roles, stores, |_| {})
+    }
+
+    /// A token whose claims `edit` may change (expiry, audience, ...) before signing.
+    pub fn token_with(
+        &self,
+        subject: &str,
+        roles: &str,
+        stores: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> String {
+        let split = |s: &str| {
+            s.split(',')
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let spec = TokenSpec {
+            subject: subject.into(),
+            roles: split(roles),
+            stores: split(stores),
+            audience: self.audience.clone(),
+            ttl_seconds: 3600,
+        };
+        let mut claims = spec.claims();
+        edit(&mut claims);
+        dev_keys().sign(&claims).expect("token")
+    }
+
+    /// Sends a request through the gateway router, as `curl` against `make run` would, with an
+    /// admin token: tests of behaviour are not tests of authorization.
     pub async fn send(&self, method: &str, uri: &str, body: Option<&str>) -> TestResponse {
-        let request = http::Request::builder()
+        let token = self.admin_token.clone();
+        self.send_as(Some(&token), method, uri, body).await
+    }
+
+    /// Sends a request with the given bearer token, or none.
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> TestResponse {
+        let mut request = http::Request::builder()
             .method(method)
             .uri(uri)
             .header("host", "127.0.0.1:3000")
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
             .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
             .expect("a valid request");
         let response = self
@@ -136,6 +207,8 @@ impl TestApp {
             .expect("body reads");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let path = uri.split('?').next().unwrap_or(uri);
+        contract::check_response(method, path, status, &content_type, &json);
         TestResponse {
             status,
             content_type,
@@ -212,6 +285,34 @@ impl TestApp {
             all.extend(items);
         }
         all
+    }
+}
+
+/// Each test's tables are deleted when it ends: DynamoDB Local slows down markedly as tables
+/// pile up (a long-lived instance with thousands of them ran contended writes 5x slower).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let tables = [
+            self.tables.products.clone(),
+            self.tables.inventory.clone(),
+            self.tables.ledger.clone(),
+        ];
+        // A fresh client on a thread of its own: the test's runtime is busy dropping us.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let client = local_client(&endpoint()).await;
+                for table in tables {
+                    let _ = client.delete_table().table_name(table).send().await;
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
 

@@ -1,6 +1,7 @@
 //! Adjustments and the audit trail.
 
 use super::stock::{apply_one, row_key, row_not_found};
+use crate::auth::Caller;
 use crate::db::{check_history_cursor, MovementContext, RowChange};
 use crate::domain::{
     Actor, AdjustmentType, Limit, MovementType, NextToken, ProductId, Reason, Reference,
@@ -25,10 +26,15 @@ struct AdjustBody {
 }
 
 /// `POST /api/v1/inventory/adjust`: a typed, audited stock correction.
-pub async fn adjust_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn adjust_stock(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let body: AdjustBody = http::json_body(req)?;
-    let actor = body.created_by.unwrap_or_else(Actor::anonymous);
-    let mut context = MovementContext::new(MovementType::Adjustment, actor, app.now());
+    caller.require_store(&body.store_id)?;
+    caller.check_claimed_actor(body.created_by.as_ref())?;
+    let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
     context.adjustment_type = Some(body.adjustment_type);
     context.reason = Some(body.reason);
     context.reference = body.reference;
@@ -42,8 +48,13 @@ pub async fn adjust_stock(app: &App, req: &Request) -> Result<Response<Body>, Ap
 }
 
 /// `GET /api/v1/inventory/history/{store_id}/{product_id}?limit&next_token`: movements, newest first.
-pub async fn stock_history(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn stock_history(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let (store_id, product_id) = row_key(req)?;
+    caller.require_store(&store_id)?;
     let limit = Limit::parse(http::query(req, "limit").as_deref())?;
     let start = http::query(req, "next_token")
         .map(|t| NextToken::parse(&t))

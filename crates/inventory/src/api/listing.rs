@@ -1,6 +1,7 @@
 //! A store's inventory as a whole: list, search, low stock and summary.
 
 use super::require_store;
+use crate::auth::Caller;
 use crate::db::{check_inventory_cursor, InventoryFilter, InventoryItem};
 use crate::domain::{InvalidValue, Limit, Money, NextToken, SearchQuery, StoreId};
 use crate::http::{self, ApiError};
@@ -102,8 +103,13 @@ pub async fn search_products(app: &App, req: &Request) -> Result<Response<Body>,
 }
 
 /// `GET /api/v1/inventory/low-stock?store_id`: out of stock first, then the lowest available.
-pub async fn low_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn low_stock(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let store_id = store_query(req)?;
+    caller.require_store(&store_id)?;
     let mut items = app
         .db
         .store_inventory(&store_id, InventoryItem::is_low_stock, None)
@@ -121,8 +127,13 @@ pub async fn low_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
 }
 
 /// `GET /api/v1/inventory/summary?store_id`
-pub async fn stock_summary(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn stock_summary(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let store_id = store_query(req)?;
+    caller.require_store(&store_id)?;
     let rows = app.db.store_inventory(&store_id, |_| true, None).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found(

@@ -1,10 +1,11 @@
 //! Reservations over HTTP: reserve, read, complete and release.
 
+use crate::auth::Caller;
 use crate::db::{
     check_reservations_cursor, Outcome, Reservation, ReservationStatus, ReserveRequest,
 };
 use crate::domain::{
-    Actor, InvalidValue, Limit, NextToken, OrderId, ProductId, Quantity, ReservationId, StoreId,
+    InvalidValue, Limit, NextToken, OrderId, ProductId, Quantity, ReservationId, StoreId,
 };
 use crate::http::{self, ApiError};
 use crate::App;
@@ -62,8 +63,13 @@ struct ReserveBody {
 
 /// `POST /api/v1/inventory/reserve`: all lines or none; 201 the first time, 200 with the same
 /// reservation when the same order is sent again.
-pub async fn reserve_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn reserve_stock(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let body: ReserveBody = http::json_body(req)?;
+    caller.require_store(&body.store_id)?;
     let request = reserve_request(
         body.store_id,
         body.order_id,
@@ -72,7 +78,7 @@ pub async fn reserve_stock(app: &App, req: &Request) -> Result<Response<Body>, A
     )?;
     let (reservation, outcome) = app
         .db
-        .reserve(&request, &Actor::anonymous(), app.clock.now())
+        .reserve(&request, &caller.actor(), app.clock.now())
         .await?;
     let status = if outcome == Outcome::Done {
         StatusCode::CREATED
@@ -91,21 +97,26 @@ struct ReleaseBody {
 }
 
 /// `POST /api/v1/inventory/release`: by `reservation_id`, or by `store_id` and `order_id`.
-pub async fn release_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn release_stock(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let body: ReleaseBody = http::json_body(req)?;
-    let id = match (body.reservation_id, body.store_id, body.order_id) {
-        (Some(id), None, None) => id,
-        (None, Some(store_id), Some(order_id)) => app
-            .db
-            .reservation_for_order(&store_id, &order_id)
-            .await?
-            .map(|r| r.reservation_id)
-            .ok_or_else(|| {
-                ApiError::not_found(
-                    "reservation_not_found",
-                    format!("order {order_id} has no reservation in store {store_id}"),
-                )
-            })?,
+    let reservation = match (body.reservation_id, body.store_id, body.order_id) {
+        (Some(id), None, None) => load_for(app, caller, &id).await?,
+        (None, Some(store_id), Some(order_id)) => {
+            caller.require_store(&store_id)?;
+            app.db
+                .reservation_for_order(&store_id, &order_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::not_found(
+                        "reservation_not_found",
+                        format!("order {order_id} has no reservation in store {store_id}"),
+                    )
+                })?
+        }
         _ => {
             return Err(InvalidValue::new(
                 "body",
@@ -114,9 +125,36 @@ pub async fn release_stock(app: &App, req: &Request) -> Result<Response<Body>, A
             .into())
         }
     };
+    finish(app, caller, reservation, ReservationStatus::Released).await
+}
+
+/// The reservation, if the caller may see it. A store-scoped caller gets 403 both for another
+/// store's reservation and for one that does not exist, so ids reveal nothing.
+async fn load_for(app: &App, caller: &Caller, id: &ReservationId) -> Result<Reservation, ApiError> {
+    match app.db.reservation(id).await? {
+        Some(reservation) => {
+            caller.require_store(&reservation.store_id)?;
+            Ok(reservation)
+        }
+        None => {
+            caller.require_every_store()?;
+            Err(ApiError::not_found(
+                "reservation_not_found",
+                format!("no reservation {id}"),
+            ))
+        }
+    }
+}
+
+async fn finish(
+    app: &App,
+    caller: &Caller,
+    reservation: Reservation,
+    to: ReservationStatus,
+) -> Result<Response<Body>, ApiError> {
     let (reservation, _) = app
         .db
-        .release(&id, &Actor::anonymous(), app.clock.now())
+        .finish_reservation(reservation, to, &caller.actor(), app.clock.now())
         .await?;
     http::ok(&reservation)
 }
@@ -126,31 +164,32 @@ fn reservation_id(req: &Request) -> Result<ReservationId, ApiError> {
 }
 
 /// `POST /api/v1/reservations/{reservation_id}/complete`: the order is confirmed; ship the units.
-pub async fn complete_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = reservation_id(req)?;
-    let (reservation, _) = app
-        .db
-        .complete(&id, &Actor::anonymous(), app.clock.now())
-        .await?;
-    http::ok(&reservation)
+pub async fn complete_reservation(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
+    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
+    finish(app, caller, reservation, ReservationStatus::Completed).await
 }
 
 /// `POST /api/v1/reservations/{reservation_id}/release`
-pub async fn release_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = reservation_id(req)?;
-    let (reservation, _) = app
-        .db
-        .release(&id, &Actor::anonymous(), app.clock.now())
-        .await?;
-    http::ok(&reservation)
+pub async fn release_reservation(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
+    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
+    finish(app, caller, reservation, ReservationStatus::Released).await
 }
 
 /// `GET /api/v1/reservations/{reservation_id}`
-pub async fn get_reservation(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = reservation_id(req)?;
-    let reservation = app.db.reservation(&id).await?.ok_or_else(|| {
-        ApiError::not_found("reservation_not_found", format!("no reservation {id}"))
-    })?;
+pub async fn get_reservation(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
+    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
     http::ok(&reservation.as_of(app.clock.now()))
 }
 
@@ -163,8 +202,13 @@ struct Reservations {
 }
 
 /// `GET /api/v1/reservations?store_id&status&limit&next_token`: newest first.
-pub async fn list_reservations(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_reservations(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let store_id = http::required_query(req, "store_id", StoreId::parse)?;
+    caller.require_store(&store_id)?;
     let status = http::query(req, "status")
         .map(|s| ReservationStatus::parse(&s))
         .transpose()?;
@@ -191,7 +235,9 @@ pub async fn list_reservations(app: &App, req: &Request) -> Result<Response<Body
 pub async fn list_expired_reservations(
     app: &App,
     req: &Request,
+    caller: &Caller,
 ) -> Result<Response<Body>, ApiError> {
+    caller.require_every_store()?;
     let limit = Limit::parse(http::query(req, "limit").as_deref())?;
     let reservations = app
         .db

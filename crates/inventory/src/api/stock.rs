@@ -1,9 +1,9 @@
 //! One inventory row: read it, check it, change it.
 
+use crate::auth::Caller;
 use crate::db::{InventoryItem, MovementContext, Product, RowChange, TxRejected};
 use crate::domain::{
-    Actor, MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError, StockOp,
-    StoreId,
+    MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError, StockOp, StoreId,
 };
 use crate::http::{self, ApiError};
 use crate::App;
@@ -71,8 +71,13 @@ pub async fn check_availability(app: &App, req: &Request) -> Result<Response<Bod
 }
 
 /// `PUT /api/v1/inventory/products/{store_id}/{product_id}/stock`
-pub async fn update_stock(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn update_stock(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, ApiError> {
     let (store_id, product_id) = row_key(req)?;
+    caller.require_store(&store_id)?;
     let change = StockChange::from_json(http::body_bytes(req)?).map_err(|e| match e {
         StockChangeError::Json(e) => ApiError::Body(e.to_string()),
         StockChangeError::Invalid(e) => ApiError::Invalid(e),
@@ -94,7 +99,7 @@ pub async fn update_stock(app: &App, req: &Request) -> Result<Response<Body>, Ap
             reason,
         ),
     };
-    let mut context = MovementContext::new(movement_type, Actor::anonymous(), app.now());
+    let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
     let item = apply_one(
         app,

@@ -24,8 +24,9 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// How long one request may keep retrying a contended write before answering "busy".
-const RETRY_BUDGET: Duration = Duration::from_secs(8);
+/// How long one request may keep retrying a contended write before answering "busy"; the
+/// write functions' timeout (template.yaml) leaves room for it.
+const RETRY_BUDGET: Duration = Duration::from_secs(20);
 
 /// One row's change within a transaction.
 #[derive(Debug, Clone)]
@@ -239,9 +240,11 @@ impl Db {
                             Some("None") | None => {}
                             Some(_) => conflict = true,
                         }
-                        // A movement key already taken means our view of the row is stale.
-                        if reasons.get(2 * i + 1).and_then(|r| r.code())
-                            == Some("ConditionalCheckFailed")
+                        // A taken movement key only means the row moved on; its update's image
+                        // above already says how. Without that image, read the row again.
+                        let movement = reasons.get(2 * i + 1).and_then(|r| r.code());
+                        if movement == Some("ConditionalCheckFailed")
+                            && rows[i].as_ref().map(|r| r.ledger_seq) == Some(seen[i].ledger_seq)
                         {
                             conflict = true;
                         }
@@ -262,8 +265,9 @@ impl Db {
                 tracing::warn!(attempt, "giving up on a contended stock change");
                 return Ok(Err(TxRejected::Contended));
             }
-            // Full jitter: contenders spread out instead of colliding again in lockstep.
-            let cap_ms = 2u64.saturating_pow(attempt.min(7)).min(100);
+            // Full jitter, growing: contenders for one row spread out instead of colliding in
+            // lockstep, which cuts the wasted attempts (and the load) under contention.
+            let cap_ms = 2u64.saturating_pow(attempt.min(8)).min(250);
             tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap_ms))).await;
             if retry_after_read {
                 rows = self.read_rows(changes).await?;

@@ -126,7 +126,8 @@ struct ReservationItem {
     sk: String,
     #[serde(flatten)]
     reservation: Reservation,
-    expires_at_epoch: i64,
+    /// Expiry in Unix milliseconds: the conditions and the expiry index compare this.
+    expires_at_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     active_pk: Option<String>,
     reservation_store_id: StoreId,
@@ -312,9 +313,10 @@ impl Db {
         kind: MovementType,
     ) -> Result<(Reservation, Outcome), ReservationError> {
         let id = ReservationId::generate();
-        // Whole seconds, so the expiry string and the epoch the conditions compare agree exactly.
+        // Whole milliseconds, as written: the expiry text, `expires_at_ms` (which conditions
+        // compare) and `created_at` then agree exactly.
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let expires = now + Duration::minutes(request.expires_in_minutes);
-        let expires = DateTime::from_timestamp(expires.timestamp(), 0).unwrap_or(expires);
         let selling = kind == MovementType::Deduct;
         let reservation = Reservation {
             reservation_id: id.clone(),
@@ -333,7 +335,7 @@ impl Db {
         let item = ReservationItem {
             pk: reservation_pk(&id),
             sk: "RES".into(),
-            expires_at_epoch: expires.timestamp(),
+            expires_at_ms: expires.timestamp_millis(),
             active_pk: (!selling).then(|| ACTIVE.to_owned()),
             reservation_store_id: request.store_id.clone(),
             ttl: selling.then(|| (now + Duration::days(RETENTION_DAYS)).timestamp()),
@@ -382,7 +384,7 @@ impl Db {
                     .reservation(&existing.reservation_id)
                     .await?
                     .ok_or(ReservationError::NotFound)?;
-                Ok((original, Outcome::AlreadyDone))
+                Ok((original.as_of(now), Outcome::AlreadyDone))
             }
             Err(TxRejected::Extra { .. } | TxRejected::Contended) => {
                 Err(ReservationError::Contended)
@@ -456,6 +458,22 @@ impl Db {
             .reservation(id)
             .await?
             .ok_or(ReservationError::NotFound)?;
+        self.finish_reservation(reservation, to, actor, now).await
+    }
+
+    /// Moves an already-read reservation from active to `to` (completed, released or expired),
+    /// with its stock; for callers that had to read it first (to check the caller's store).
+    ///
+    /// # Errors
+    /// As [`Db::complete`] and [`Db::release`].
+    pub async fn finish_reservation(
+        &self,
+        reservation: Reservation,
+        to: ReservationStatus,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Reservation, Outcome), ReservationError> {
+        let id = &reservation.reservation_id.clone();
         if let Some(done) = settled(&reservation, to, now) {
             return done;
         }
@@ -479,12 +497,8 @@ impl Db {
         context.reference = Reference::parse(reservation.order_id.as_str()).ok();
 
         let (condition, epoch_needed) = match to {
-            ReservationStatus::Completed => {
-                ("#status = :active AND expires_at_epoch > :epoch", true)
-            }
-            ReservationStatus::Expired => {
-                ("#status = :active AND expires_at_epoch <= :epoch", true)
-            }
+            ReservationStatus::Completed => ("#status = :active AND expires_at_ms > :epoch", true),
+            ReservationStatus::Expired => ("#status = :active AND expires_at_ms <= :epoch", true),
             _ => ("#status = :active", false),
         };
         let mut update = Update::builder()
@@ -504,7 +518,7 @@ impl Db {
             )
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if epoch_needed {
-            update = update.expression_attribute_values(":epoch", n(now.timestamp()));
+            update = update.expression_attribute_values(":epoch", n(now.timestamp_millis()));
         }
         let update = update.build().map_err(|e| DbError::build("Update", e))?;
         let extras = [TransactWriteItem::builder().update(update).build()];
@@ -600,16 +614,16 @@ impl Db {
         query = match status {
             None => query,
             Some(ReservationStatus::Active) => query
-                .filter_expression("#status = :active AND expires_at_epoch > :epoch")
+                .filter_expression("#status = :active AND expires_at_ms > :epoch")
                 .expression_attribute_values(":active", active)
-                .expression_attribute_values(":epoch", n(now.timestamp())),
+                .expression_attribute_values(":epoch", n(now.timestamp_millis())),
             Some(ReservationStatus::Expired) => query
                 .filter_expression(
-                    "#status = :expired OR (#status = :active AND expires_at_epoch <= :epoch)",
+                    "#status = :expired OR (#status = :active AND expires_at_ms <= :epoch)",
                 )
                 .expression_attribute_values(":active", active)
                 .expression_attribute_values(":expired", s(ReservationStatus::Expired.as_str()))
-                .expression_attribute_values(":epoch", n(now.timestamp())),
+                .expression_attribute_values(":epoch", n(now.timestamp_millis())),
             Some(other) => query
                 .filter_expression("#status = :status")
                 .expression_attribute_values(":status", s(other.as_str())),
@@ -643,9 +657,9 @@ impl Db {
             .query()
             .table_name(&self.tables.ledger)
             .index_name("active-by-expiry")
-            .key_condition_expression("active_pk = :active AND expires_at_epoch <= :epoch")
+            .key_condition_expression("active_pk = :active AND expires_at_ms <= :epoch")
             .expression_attribute_values(":active", s(ACTIVE))
-            .expression_attribute_values(":epoch", n(now.timestamp()))
+            .expression_attribute_values(":epoch", n(now.timestamp_millis()))
             .limit(i32::try_from(limit).unwrap_or(100))
             .send()
             .await

@@ -1,8 +1,11 @@
 //! The HTTP endpoints: one Lambda each, named as in template.yaml and functions/.
 
 use super::{problem_response, ApiError};
+use crate::auth::{Access, Caller, Permission};
 use crate::{api, App};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use std::collections::HashMap;
 
 /// Every HTTP endpoint of the service. The routes themselves (method and path) live in
 /// template.yaml; this enum ties a function name there to the code that serves it.
@@ -80,38 +83,76 @@ impl Endpoint {
         }
     }
 
+    /// What the endpoint needs from its caller. The storefront's reads are public.
+    pub fn access(self) -> Access {
+        use Permission::{ChangeStock, Complete, ReadBackOffice, Release, Reserve};
+        match self {
+            Self::ListProducts
+            | Self::GetProduct
+            | Self::SearchProducts
+            | Self::CheckAvailability
+            | Self::LookupBarcode
+            | Self::ListCategories
+            | Self::ListUnits
+            | Self::RouteNotFound => Access::Public,
+            Self::UpdateStock | Self::AdjustStock => Access::Requires(ChangeStock),
+            Self::LowStock
+            | Self::StockSummary
+            | Self::StockHistory
+            | Self::ListReservations
+            | Self::GetReservation
+            | Self::ListExpiredReservations => Access::Requires(ReadBackOffice),
+            Self::ReserveStock => Access::Requires(Reserve),
+            Self::ReleaseStock | Self::ReleaseReservation => Access::Requires(Release),
+            Self::CompleteReservation => Access::Requires(Complete),
+        }
+    }
+
     pub fn from_function_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.function_name() == name)
     }
 
     /// Serves one request. Never fails: every error becomes a problem response here.
     pub async fn handle(self, app: &App, req: Request) -> Response<Body> {
-        let result = match self {
-            Self::ListProducts => api::list_products(app, &req).await,
-            Self::GetProduct => api::get_product(app, &req).await,
-            Self::SearchProducts => api::search_products(app, &req).await,
-            Self::UpdateStock => api::update_stock(app, &req).await,
-            Self::CheckAvailability => api::check_availability(app, &req).await,
-            Self::LowStock => api::low_stock(app, &req).await,
-            Self::LookupBarcode => api::lookup_barcode(app, &req).await,
-            Self::StockSummary => api::stock_summary(app, &req).await,
+        let caller = match Caller::admit(self.access(), jwt_claims(&req)) {
+            Ok(caller) => caller,
+            Err(err) => return problem_response(&err),
+        };
+        let result = self.dispatch(app, &req, &caller).await;
+        result.unwrap_or_else(|err| problem_response(&err))
+    }
+
+    async fn dispatch(
+        self,
+        app: &App,
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, ApiError> {
+        match self {
+            Self::ListProducts => api::list_products(app, req).await,
+            Self::GetProduct => api::get_product(app, req).await,
+            Self::SearchProducts => api::search_products(app, req).await,
+            Self::UpdateStock => api::update_stock(app, req, caller).await,
+            Self::CheckAvailability => api::check_availability(app, req).await,
+            Self::LowStock => api::low_stock(app, req, caller).await,
+            Self::LookupBarcode => api::lookup_barcode(app, req).await,
+            Self::StockSummary => api::stock_summary(app, req, caller).await,
             Self::ListCategories => api::list_categories(app).await,
             Self::ListUnits => api::list_units(),
-            Self::AdjustStock => api::adjust_stock(app, &req).await,
-            Self::StockHistory => api::stock_history(app, &req).await,
-            Self::ReserveStock => api::reserve_stock(app, &req).await,
-            Self::ReleaseStock => api::release_stock(app, &req).await,
-            Self::ListReservations => api::list_reservations(app, &req).await,
-            Self::GetReservation => api::get_reservation(app, &req).await,
-            Self::ListExpiredReservations => api::list_expired_reservations(app, &req).await,
-            Self::CompleteReservation => api::complete_reservation(app, &req).await,
-            Self::ReleaseReservation => api::release_reservation(app, &req).await,
+            Self::AdjustStock => api::adjust_stock(app, req, caller).await,
+            Self::StockHistory => api::stock_history(app, req, caller).await,
+            Self::ReserveStock => api::reserve_stock(app, req, caller).await,
+            Self::ReleaseStock => api::release_stock(app, req, caller).await,
+            Self::ListReservations => api::list_reservations(app, req, caller).await,
+            Self::GetReservation => api::get_reservation(app, req, caller).await,
+            Self::ListExpiredReservations => api::list_expired_reservations(app, req, caller).await,
+            Self::CompleteReservation => api::complete_reservation(app, req, caller).await,
+            Self::ReleaseReservation => api::release_reservation(app, req, caller).await,
             Self::RouteNotFound => Err(ApiError::NoRoute {
                 method: req.method().to_string(),
                 path: req.uri().path().to_owned(),
             }),
-        };
-        result.unwrap_or_else(|err| problem_response(&err))
+        }
     }
 
     /// The Lambda entry point: init once, then serve events until the runtime stops.
@@ -126,5 +167,19 @@ impl Endpoint {
             Ok::<_, std::convert::Infallible>(self.handle(app, req).await)
         }))
         .await
+    }
+}
+
+/// The JWT authorizer's claims, when API Gateway (or the local gateway) validated a token.
+fn jwt_claims(req: &Request) -> Option<&HashMap<String, String>> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()
+            .map(|jwt| &jwt.claims),
+        #[allow(unreachable_patterns)]
+        _ => None,
     }
 }

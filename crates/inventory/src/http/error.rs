@@ -15,6 +15,12 @@ pub enum ApiError {
     /// 400: the body is not JSON of the expected shape.
     #[error("request body is invalid: {0}")]
     Body(String),
+    /// 401: no token, or a token without a usable identity.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403: a valid token whose roles or stores do not cover the request.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the store, product or other resource does not exist.
     #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
@@ -76,7 +82,10 @@ impl From<ReservationError> for ApiError {
             ReservationError::NotActive(reservation) => Self::conflict(
                 "reservation_not_active",
                 format!("reservation {} is {}", reservation.reservation_id, reservation.status.as_str()),
-                serde_json::json!({ "reservation_id": reservation.reservation_id, "status": reservation.status }),
+                serde_json::json!({
+                    "reservation_id": reservation.reservation_id,
+                    "reservation_status": reservation.status,
+                }),
             ),
             ReservationError::Contended => Self::Contended,
             err @ ReservationError::Inconsistent(_) => Self::Internal(Box::new(err)),
@@ -108,6 +117,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Invalid(_) | Self::Body(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -121,6 +132,8 @@ impl ApiError {
         match self {
             Self::Invalid(_) => "invalid_parameter",
             Self::Body(_) => "invalid_body",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound { code, .. } | Self::Conflict { code, .. } => code,
             Self::NoRoute { .. } => "route_not_found",
             Self::TooLarge { .. } => "payload_too_large",
@@ -135,6 +148,10 @@ impl ApiError {
         let mut extra = Map::new();
         if let Self::Conflict { state, .. } = self {
             extra.clone_from(state);
+            // The problem's own members win over state of the same name.
+            for member in ["type", "title", "status", "detail", "code"] {
+                extra.remove(member);
+            }
         }
         if let Self::Invalid(invalid) = self {
             extra.insert("field".into(), Value::String(invalid.field.into()));

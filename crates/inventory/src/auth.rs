@@ -1,0 +1,318 @@
+//! Who is calling and what they may do, decided here once for every endpoint.
+//!
+//! API Gateway's JWT authorizer (or the local gateway, which checks tokens the same way)
+//! validates the token; its claims reach the function in the request context. This module turns
+//! them into a [`Principal`] and answers two questions: may this principal use this endpoint at
+//! all (checked before anything is read, so a 403 reveals nothing), and may it act for this store.
+
+use crate::domain::{Actor, StoreId};
+use crate::http::ApiError;
+use std::collections::{BTreeSet, HashMap};
+
+/// The claim listing the caller's roles. `cognito:groups` is read too, so Cognito groups can
+/// carry roles without a custom claim.
+pub const ROLES_CLAIM: &str = "roles";
+pub const COGNITO_GROUPS_CLAIM: &str = "cognito:groups";
+/// The claim listing the store ids a scoped caller may act for.
+pub const STORES_CLAIM: &str = "store_ids";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Everything, for every store, including catalog and location writes.
+    Admin,
+    /// Staff's rights plus editing inventory records and reorder settings, for their stores.
+    StoreManager,
+    /// Change stock, adjust, reserve and release, for their stores.
+    Staff,
+    /// The order system: reserve, complete and release, for any store.
+    Service,
+}
+
+impl Role {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "admin" => Self::Admin,
+            "store_manager" => Self::StoreManager,
+            "staff" => Self::Staff,
+            "service" => Self::Service,
+            _ => return None,
+        })
+    }
+
+    /// Admin and service act for every store; the others only for the stores in their token.
+    fn is_store_scoped(self) -> bool {
+        matches!(self, Self::StoreManager | Self::Staff)
+    }
+}
+
+/// What an endpoint needs from its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The storefront's reads: no token.
+    Public,
+    /// A token whose roles grant this permission.
+    Requires(Permission),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Back-office reads: low stock, summary, history, reservations.
+    ReadBackOffice,
+    /// Stock updates and adjustments.
+    ChangeStock,
+    Reserve,
+    Release,
+    Complete,
+}
+
+impl Permission {
+    fn granted_to(self, role: Role) -> bool {
+        use Permission::{ChangeStock, Complete, ReadBackOffice, Release, Reserve};
+        match role {
+            Role::Admin => true,
+            Role::StoreManager => true,
+            Role::Staff => matches!(self, ReadBackOffice | ChangeStock | Reserve | Release),
+            Role::Service => matches!(self, ReadBackOffice | Reserve | Release | Complete),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's subject: recorded as the actor of every change the caller makes.
+    pub subject: Actor,
+    pub roles: BTreeSet<Role>,
+    pub stores: BTreeSet<StoreId>,
+}
+
+impl Principal {
+    /// Reads the authorizer's claims. Unknown roles and malformed store ids are ignored: they
+    /// grant nothing.
+    ///
+    /// # Errors
+    /// 401 when there is no usable subject.
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let subject = claims
+            .get("sub")
+            .and_then(|s| Actor::parse(s.as_str()).ok())
+            .ok_or_else(|| ApiError::Unauthenticated("the token has no usable subject".into()))?;
+        let roles = [ROLES_CLAIM, COGNITO_GROUPS_CLAIM]
+            .iter()
+            .filter_map(|claim| claims.get(*claim))
+            .flat_map(|value| claim_list(value))
+            .filter_map(|r| Role::parse(&r))
+            .collect();
+        let stores = claims
+            .get(STORES_CLAIM)
+            .map(|value| claim_list(value))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| StoreId::parse(s).ok())
+            .collect();
+        Ok(Self {
+            subject,
+            roles,
+            stores,
+        })
+    }
+
+    fn may(&self, permission: Permission) -> bool {
+        self.roles.iter().any(|r| permission.granted_to(*r))
+    }
+
+    /// Whether the caller may use `permission` for `store`.
+    fn may_for(&self, permission: Permission, store: &StoreId) -> bool {
+        self.roles.iter().any(|r| {
+            permission.granted_to(*r) && (!r.is_store_scoped() || self.stores.contains(store))
+        })
+    }
+
+    /// Whether some role grants `permission` for every store.
+    fn may_everywhere(&self, permission: Permission) -> bool {
+        self.roles
+            .iter()
+            .any(|r| permission.granted_to(*r) && !r.is_store_scoped())
+    }
+}
+
+/// The caller of one request, and the permission its endpoint needs.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    principal: Option<Principal>,
+    permission: Option<Permission>,
+}
+
+impl Caller {
+    /// Checks the endpoint-level rule: a token for protected endpoints (401), and a role that
+    /// grants the endpoint's permission at all (403). Store scope is checked later, by the
+    /// handler, once it knows the store.
+    ///
+    /// # Errors
+    /// 401 without claims on a protected endpoint; 403 when no role grants the permission.
+    pub fn admit(
+        access: Access,
+        claims: Option<&HashMap<String, String>>,
+    ) -> Result<Self, ApiError> {
+        let principal = claims
+            .filter(|c| !c.is_empty())
+            .map(Principal::from_claims)
+            .transpose()?;
+        let Access::Requires(permission) = access else {
+            return Ok(Self {
+                principal,
+                permission: None,
+            });
+        };
+        let Some(principal) = principal else {
+            return Err(ApiError::Unauthenticated(
+                "this route needs a bearer token".into(),
+            ));
+        };
+        if !principal.may(permission) {
+            return Err(ApiError::Forbidden("your roles do not allow this".into()));
+        }
+        Ok(Self {
+            principal: Some(principal),
+            permission: Some(permission),
+        })
+    }
+
+    /// A caller for code paths with no HTTP identity (the order Lambda, the sweeper, tests).
+    pub fn system() -> Self {
+        Self {
+            principal: None,
+            permission: None,
+        }
+    }
+
+    /// # Errors
+    /// 403 when the caller may not act for `store`.
+    pub fn require_store(&self, store: &StoreId) -> Result<(), ApiError> {
+        match (&self.principal, self.permission) {
+            (Some(p), Some(permission)) if !p.may_for(permission, store) => Err(
+                ApiError::Forbidden("your token does not cover this store".into()),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// # Errors
+    /// 403 unless the caller may act for every store (admin, service).
+    pub fn require_every_store(&self) -> Result<(), ApiError> {
+        match (&self.principal, self.permission) {
+            (Some(p), Some(permission)) if !p.may_everywhere(permission) => Err(
+                ApiError::Forbidden("this route covers every store; your token does not".into()),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Who to record in the ledger: the token's subject, never anything from the body.
+    pub fn actor(&self) -> Actor {
+        self.principal
+            .as_ref()
+            .map_or_else(Actor::anonymous, |p| p.subject.clone())
+    }
+
+    /// # Errors
+    /// 403 when a body names an actor other than the token's subject.
+    pub fn check_claimed_actor(&self, claimed: Option<&Actor>) -> Result<(), ApiError> {
+        match (claimed, &self.principal) {
+            (Some(claimed), Some(p)) if *claimed != p.subject => Err(ApiError::Forbidden(
+                "created_by must be your own identity (or left out): the ledger records the token's subject".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A list-valued claim as API Gateway passes it: `[a b]` for a JSON array, or a comma- or
+/// space-separated string, or a JSON array string.
+fn claim_list(value: &str) -> Vec<String> {
+    let value = value.trim();
+    if let Ok(list) = serde_json::from_str::<Vec<String>>(value) {
+        return list;
+    }
+    value
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn list_claims_are_read_in_every_shape_api_gateway_may_pass() {
+        assert_eq!(claim_list("[s1 s2]"), ["s1", "s2"]);
+        assert_eq!(claim_list("s1,s2"), ["s1", "s2"]);
+        assert_eq!(claim_list(r#"["s1","s2"]"#), ["s1", "s2"]);
+        assert_eq!(claim_list("staff"), ["staff"]);
+    }
+
+    #[test]
+    fn staff_act_only_for_their_stores_and_cannot_complete() {
+        let c = Caller::admit(
+            Access::Requires(Permission::ChangeStock),
+            Some(&claims(&[
+                ("sub", "u1"),
+                ("roles", "[staff]"),
+                ("store_ids", "[s1 s2]"),
+            ])),
+        )
+        .unwrap();
+        assert!(c.require_store(&StoreId::parse("s1").unwrap()).is_ok());
+        assert!(c.require_store(&StoreId::parse("s3").unwrap()).is_err());
+        let staff = claims(&[("sub", "u1"), ("roles", "staff"), ("store_ids", "s1")]);
+        assert!(Caller::admit(Access::Requires(Permission::Complete), Some(&staff)).is_err());
+    }
+
+    #[test]
+    fn service_and_admin_act_for_every_store() {
+        for role in ["service", "admin"] {
+            let c = Caller::admit(
+                Access::Requires(Permission::Reserve),
+                Some(&claims(&[("sub", "svc"), ("roles", role)])),
+            )
+            .unwrap();
+            assert!(c.require_store(&StoreId::parse("any").unwrap()).is_ok());
+            assert!(c.require_every_store().is_ok());
+        }
+    }
+
+    #[test]
+    fn protected_routes_need_claims_with_a_subject() {
+        assert!(matches!(
+            Caller::admit(Access::Requires(Permission::Reserve), None),
+            Err(ApiError::Unauthenticated(_))
+        ));
+        let no_sub = claims(&[("roles", "admin")]);
+        assert!(matches!(
+            Caller::admit(Access::Requires(Permission::Reserve), Some(&no_sub)),
+            Err(ApiError::Unauthenticated(_))
+        ));
+        assert!(Caller::admit(Access::Public, None).is_ok());
+    }
+
+    #[test]
+    fn unknown_roles_grant_nothing() {
+        let c = claims(&[("sub", "u"), ("roles", "superuser"), ("store_ids", "s1")]);
+        assert!(matches!(
+            Caller::admit(Access::Requires(Permission::ReadBackOffice), Some(&c)),
+            Err(ApiError::Forbidden(_))
+        ));
+    }
+}

@@ -1,0 +1,187 @@
+//! Dev tokens and the local gateway's JWT check, done the way API Gateway's JWT authorizer does
+//! it: RS256 signature, issuer, audience and expiry; `alg: none` and HMAC tokens are refused.
+//!
+//! The dev key pair is generated on first use into `.local/dev-jwt/` (git-ignored), never
+//! committed.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The issuer of dev tokens. Deployed stacks use the `JwtIssuer` template parameter instead.
+pub const DEV_ISSUER: &str = "https://inventory.local/dev-issuer";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot create the dev key pair: {0}")]
+    Generate(String),
+    #[error("cannot read or write {path}: {message}")]
+    File { path: String, message: String },
+    #[error("the dev key is not a usable RSA PEM key: {0}")]
+    Pem(#[from] jsonwebtoken::errors::Error),
+}
+
+/// An RSA key pair for signing and checking dev tokens.
+#[derive(Clone)]
+pub struct DevKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub public_pem: String,
+}
+
+impl DevKeys {
+    /// A fresh key pair, in memory.
+    ///
+    /// # Errors
+    /// When the key cannot be generated.
+    pub fn generate() -> Result<Self, KeyError> {
+        let (private_pem, public_pem) = generate_pems()?;
+        Self::from_pems(&private_pem, &public_pem)
+    }
+
+    /// The key pair in `dir`, generated there on first use.
+    ///
+    /// # Errors
+    /// When the files cannot be read or written.
+    pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
+        let private = dir.join("private.pem");
+        let public = dir.join("public.pem");
+        let io = |path: &Path, e: std::io::Error| KeyError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if !private.exists() || !public.exists() {
+            let (private_pem, public_pem) = generate_pems()?;
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            std::fs::write(&private, private_pem).map_err(|e| io(&private, e))?;
+            std::fs::write(&public, public_pem).map_err(|e| io(&public, e))?;
+        }
+        let private_pem = std::fs::read_to_string(&private).map_err(|e| io(&private, e))?;
+        let public_pem = std::fs::read_to_string(&public).map_err(|e| io(&public, e))?;
+        Self::from_pems(&private_pem, &public_pem)
+    }
+
+    fn from_pems(private_pem: &str, public_pem: &str) -> Result<Self, KeyError> {
+        Ok(Self {
+            encoding: EncodingKey::from_rsa_pem(private_pem.as_bytes())?,
+            decoding: DecodingKey::from_rsa_pem(public_pem.as_bytes())?,
+            public_pem: public_pem.to_owned(),
+        })
+    }
+
+    /// Signs `claims` (RS256).
+    ///
+    /// # Errors
+    /// When the claims do not serialise.
+    pub fn sign(&self, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), claims, &self.encoding)
+    }
+
+    /// A verifier that accepts tokens signed by this pair for `audience`.
+    pub fn verifier(&self, audience: &str) -> JwtVerifier {
+        JwtVerifier {
+            decoding: self.decoding.clone(),
+            issuer: DEV_ISSUER.to_owned(),
+            audience: audience.to_owned(),
+        }
+    }
+}
+
+/// What a dev token says about its holder.
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub subject: String,
+    pub roles: Vec<String>,
+    pub stores: Vec<String>,
+    pub audience: String,
+    /// Seconds until expiry; negative for an already expired token.
+    pub ttl_seconds: i64,
+}
+
+impl TokenSpec {
+    pub fn claims(&self) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({
+            "iss": DEV_ISSUER,
+            "aud": self.audience,
+            "sub": self.subject,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "roles": self.roles,
+            "store_ids": self.stores,
+        })
+    }
+}
+
+/// Checks bearer tokens as API Gateway's JWT authorizer would.
+#[derive(Clone)]
+pub struct JwtVerifier {
+    decoding: DecodingKey,
+    issuer: String,
+    audience: String,
+}
+
+impl JwtVerifier {
+    /// The claims of a valid token, flattened to strings as API Gateway passes them to a
+    /// function (`requestContext.authorizer.jwt.claims`): arrays become `[a b]`.
+    ///
+    /// # Errors
+    /// A message saying why the token is refused.
+    pub fn verify(&self, token: &str) -> Result<HashMap<String, String>, String> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &validation)
+            .map_err(|e| e.to_string())?;
+        Ok(data
+            .claims
+            .into_iter()
+            .map(|(k, v)| (k, flatten(&v)))
+            .collect())
+    }
+}
+
+fn flatten(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flatten).collect::<Vec<_>>().join(" ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+fn generate_pems() -> Result<(String, String), KeyError> {
+    let pair =
+        KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Generate(e.to_string()))?;
+    let private = pair
+        .as_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let public = aws_lc_rs::signature::KeyPair::public_key(&pair)
+        .as_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    Ok((
+        pem("PRIVATE KEY", private.as_ref()),
+        pem("PUBLIC KEY", public.as_ref()),
+    ))
+}
