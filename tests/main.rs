@@ -1,5 +1,6 @@
 //! Integration tests: every endpoint against DynamoDB Local, each test on its own tables.
 
+mod auth;
 mod bad_input;
 mod catalog;
 mod contract;
