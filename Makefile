@@ -5,7 +5,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha256sum tools/requirements.txt | cut -c1-12)
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run" || echo "cargo test")
 
-.PHONY: run stop test lint tools bench build deploy-check
+.PHONY: run stop test unit fuzz token lint tools bench build
 
 ## run: DynamoDB Local + tables + demo data + the local gateway on http://127.0.0.1:3000
 run:
@@ -16,10 +16,25 @@ stop:
 	-@[ -f .local/gateway.pid ] && kill $$(cat .local/gateway.pid) 2>/dev/null; rm -f .local/gateway.pid
 	@scripts/dynamodb-local.sh stop 8000
 
-## test: formatting, lints, template validation, then every test against DynamoDB Local
-test: lint
+## test: formatting, lints, template validation, every test against DynamoDB Local, then the bounded fuzz run
+test: lint unit fuzz
+
+## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
+unit:
 	scripts/dynamodb-local.sh start 8000
 	DYNAMODB_ENDPOINT=http://127.0.0.1:8000 $(NEXTEST) --workspace
+
+## fuzz: schemathesis over every route of openapi.yaml against the local gateway (bounded)
+fuzz: tools
+	scripts/fuzz.sh
+
+## token: a dev token for the local gateway, e.g. make token ROLE=staff STORES=store-blr-001
+ROLE ?= staff
+STORES ?=
+SUBJECT ?= dev-user
+token:
+	@cargo build --quiet -p inventory-local
+	@target/debug/inventory-local token --role "$(ROLE)" --stores "$(STORES)" --subject "$(SUBJECT)"
 
 ## lint: rustfmt, clippy (warnings are errors) and `sam validate --lint` on template.yaml
 lint: tools

@@ -94,6 +94,10 @@ pub fn router(
         // API Gateway answers an unmatched method through $default, not with a 405.
         router = router.route(&path, methods.fallback(default.clone()));
     }
+    // Local extras, outside the API: the contract and its rendered reference.
+    let router = router
+        .route("/openapi.yaml", axum::routing::get(|| async { ([(http::header::CONTENT_TYPE, "application/yaml")], crate::docs::OPENAPI_YAML) }))
+        .route("/docs", axum::routing::get(docs_page));
     Ok(router.fallback(default))
 }
 
@@ -243,6 +247,13 @@ pub fn api_gateway_event(
     }
     event.insert("isBase64Encoded".into(), json!(is_base64));
     Value::Object(event)
+}
+
+async fn docs_page() -> Response {
+    match crate::docs::render() {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(err) => (http::StatusCode::INTERNAL_SERVER_ERROR, format!("openapi.yaml does not parse: {err}")).into_response(),
+    }
 }
 
 fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {

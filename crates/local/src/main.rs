@@ -24,6 +24,9 @@ struct Cli {
     /// The SAM template that declares tables and routes.
     #[arg(long, global = true)]
     template: Option<PathBuf>,
+    /// Prefix for table names, to run beside other data (the fuzz run uses its own tables).
+    #[arg(long, global = true, default_value = "")]
+    table_prefix: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &cli.template
             .unwrap_or_else(|| repository_root().join("template.yaml")),
     )?;
-    let names = TableNames::for_template(&template, "");
+    let names = TableNames::for_template(&template, &cli.table_prefix);
     if let Command::Token {
         role,
         stores,
@@ -102,7 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = local_client(&cli.endpoint).await;
     match cli.command {
         Command::Setup { demo } => {
-            create_tables(&client, &template, "").await?;
+            create_tables(&client, &template, &cli.table_prefix).await?;
             let (catalog, inventory) =
                 seed::load_demo(&demo.unwrap_or_else(|| repository_root().join("demo")))?;
             let report = seed::seed(&client, &names.tables()?, &catalog, &inventory).await?;
