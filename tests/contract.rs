@@ -312,7 +312,10 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
 }
 
 fn route_set(routes: impl IntoIterator<Item = (String, String)>) -> BTreeSet<String> {
-    routes.into_iter().map(|(method, path)| format!("{method} {path}")).collect()
+    routes
+        .into_iter()
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect()
 }
 
 #[test]
@@ -320,7 +323,10 @@ fn the_spec_and_the_template_declare_the_same_routes() {
     let in_template = route_set(template().routes().into_iter().map(|(m, p, _)| (m, p)));
     let in_spec = route_set(testkit::contract::operations());
 
-    assert_eq!(in_spec, in_template, "openapi.yaml and template.yaml disagree");
+    assert_eq!(
+        in_spec, in_template,
+        "openapi.yaml and template.yaml disagree"
+    );
 }
 
 #[test]
@@ -331,8 +337,14 @@ fn public_routes_are_the_same_in_the_template_the_core_and_the_spec() {
         let public_in_core = endpoint.access() == inventory::auth::Access::Public;
         let operation = &spec["paths"][path][method.to_lowercase()];
         let public_in_spec = operation["security"].as_array().is_some_and(Vec::is_empty);
-        assert_eq!(!function.requires_token, public_in_core, "{method} {path}: template vs auth.rs");
-        assert_eq!(public_in_spec, public_in_core, "{method} {path}: openapi.yaml vs auth.rs");
+        assert_eq!(
+            !function.requires_token, public_in_core,
+            "{method} {path}: template vs auth.rs"
+        );
+        assert_eq!(
+            public_in_spec, public_in_core,
+            "{method} {path}: openapi.yaml vs auth.rs"
+        );
     }
 }
 
@@ -346,10 +358,20 @@ async fn the_gateway_serves_every_spec_route_and_answers_others_with_route_not_f
             .replace("{barcode}", "96385074")
             .replace("{reservation_id}", "res-0123456789abcdef0123456789abcdef");
         let response = app.send(&method, &concrete, Some("{}")).await;
-        assert_ne!(response.code(), "route_not_found", "{method} {path} is in the spec but not served");
+        assert_ne!(
+            response.code(),
+            "route_not_found",
+            "{method} {path} is in the spec but not served"
+        );
     }
-    for (method, path) in [("PATCH", "/api/v1/inventory/products"), ("GET", "/api/v2/inventory/units"), ("POST", "/api/v1/inventory/units")] {
-        app.send(method, path, None).await.assert_problem(404, "route_not_found");
+    for (method, path) in [
+        ("PATCH", "/api/v1/inventory/products"),
+        ("GET", "/api/v2/inventory/units"),
+        ("POST", "/api/v1/inventory/units"),
+    ] {
+        app.send(method, path, None)
+            .await
+            .assert_problem(404, "route_not_found");
     }
 }
 
@@ -363,11 +385,18 @@ async fn the_gateway_serves_the_spec_and_a_rendered_reference_at_docs() {
     assert_eq!(spec.status, 200);
     assert_eq!(spec.text, inventory_local::docs::OPENAPI_YAML);
     assert_eq!(docs.status, 200);
-    assert!(docs.content_type.starts_with("text/html"), "{}", docs.content_type);
+    assert!(
+        docs.content_type.starts_with("text/html"),
+        "{}",
+        docs.content_type
+    );
     for (_, operation) in testkit::contract::spec()["paths"].as_object().unwrap() {
         for op in operation.as_object().unwrap().values() {
             if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
-                assert!(docs.text.contains(&format!("id=\"{id}\"")), "/docs documents {id}");
+                assert!(
+                    docs.text.contains(&format!("id=\"{id}\"")),
+                    "/docs documents {id}"
+                );
             }
         }
     }

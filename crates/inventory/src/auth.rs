@@ -190,11 +190,20 @@ impl Caller {
     /// 403 when the caller may not act for `store`.
     pub fn require_store(&self, store: &StoreId) -> Result<(), ApiError> {
         match (&self.principal, self.permission) {
-            (Some(p), Some(permission)) if !p.may_for(permission, store) => Err(
-                ApiError::Forbidden("your token does not cover this store".into()),
-            ),
+            (Some(p), Some(permission)) if !p.may_for(permission, store) => {
+                Err(store_not_covered())
+            }
             _ => Ok(()),
         }
+    }
+
+    /// For a resource that does not exist: 403, exactly as for another store's resource, unless
+    /// the caller covers every store (then the handler answers 404). Ids reveal nothing.
+    ///
+    /// # Errors
+    /// 403 for a store-scoped caller.
+    pub fn require_store_of_missing(&self) -> Result<(), ApiError> {
+        self.require_every_store().map_err(|_| store_not_covered())
     }
 
     /// # Errors
@@ -225,6 +234,10 @@ impl Caller {
             _ => Ok(()),
         }
     }
+}
+
+fn store_not_covered() -> ApiError {
+    ApiError::Forbidden("your token does not cover this store".into())
 }
 
 /// A list-valued claim as API Gateway passes it: `[a b]` for a JSON array, or a comma- or

@@ -1,5 +1,5 @@
 //! Dev tokens and the local gateway's JWT check, done the way API Gateway's JWT authorizer does
-//! it: RS256 signature, issuer, audience and expiry; `alg: none` and HMAC tokens are refused.
+//! it: RS256 signature, issuer, audience, expiry and not-before; `alg: none` and HMAC tokens are refused.
 //!
 //! The dev key pair is generated on first use into `.local/dev-jwt/` (git-ignored), never
 //! committed.
@@ -137,6 +137,7 @@ impl JwtVerifier {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
+        validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &validation)
             .map_err(|e| e.to_string())?;
         Ok(data

@@ -9,7 +9,10 @@ use std::fmt::Write;
 pub const OPENAPI_YAML: &str = include_str!("../../../openapi.yaml");
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn schema_summary(schema: &Value) -> String {
@@ -20,7 +23,15 @@ fn schema_summary(schema: &Value) -> String {
     if let Some(t) = schema.get("type") {
         parts.push(t.as_str().map_or_else(|| t.to_string(), str::to_owned));
     }
-    for key in ["pattern", "minimum", "maximum", "minLength", "maxLength", "enum", "default"] {
+    for key in [
+        "pattern",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "enum",
+        "default",
+    ] {
         if let Some(v) = schema.get(key) {
             parts.push(format!("{key} {v}"));
         }
@@ -47,11 +58,17 @@ pub fn render() -> Result<String, serde_norway::Error> {
         t = esc(title),
         d = esc(spec["info"]["description"].as_str().unwrap_or_default()),
     );
-    let public_by_default = spec.get("security").and_then(Value::as_array).is_none_or(Vec::is_empty);
+    let public_by_default = spec
+        .get("security")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
     for (path, item) in spec["paths"].as_object().into_iter().flatten() {
         for method in ["get", "put", "post", "patch", "delete"] {
             let Some(op) = item.get(method) else { continue };
-            let public = op.get("security").and_then(Value::as_array).map_or(public_by_default, Vec::is_empty);
+            let public = op
+                .get("security")
+                .and_then(Value::as_array)
+                .map_or(public_by_default, Vec::is_empty);
             let _ = write!(
                 html,
                 "<h2 id=\"{id}\"><span class=\"m\">{m}</span> <code>{p}</code> {lock}</h2><p><b>{s}</b></p><p>{d}</p>",
@@ -67,7 +84,12 @@ pub fn render() -> Result<String, serde_norway::Error> {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
+                .chain(
+                    op.get("parameters")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                )
                 .collect();
             if !params.is_empty() {
                 html.push_str("<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>");
@@ -87,9 +109,17 @@ pub fn render() -> Result<String, serde_norway::Error> {
             }
             if let Some(body) = op.get("requestBody") {
                 let media = &resolve(&spec, body)["content"]["application/json"];
-                let _ = write!(html, "<p>Request body: <code>{}</code></p>", esc(&schema_summary(&media["schema"])));
+                let _ = write!(
+                    html,
+                    "<p>Request body: <code>{}</code></p>",
+                    esc(&schema_summary(&media["schema"]))
+                );
                 if let Some(example) = first_example(media) {
-                    let _ = write!(html, "<pre>{}</pre>", esc(&serde_json::to_string_pretty(&example).unwrap_or_default()));
+                    let _ = write!(
+                        html,
+                        "<pre>{}</pre>",
+                        esc(&serde_json::to_string_pretty(&example).unwrap_or_default())
+                    );
                 }
             }
             html.push_str("<table><tr><th>status</th><th>meaning</th></tr>");
@@ -118,6 +148,11 @@ fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
 
 fn first_example(media: &Value) -> Option<Value> {
     media.get("example").cloned().or_else(|| {
-        media.get("examples")?.as_object()?.values().next().and_then(|e| e.get("value").cloned())
+        media
+            .get("examples")?
+            .as_object()?
+            .values()
+            .next()
+            .and_then(|e| e.get("value").cloned())
     })
 }

@@ -96,7 +96,15 @@ pub fn router(
     }
     // Local extras, outside the API: the contract and its rendered reference.
     let router = router
-        .route("/openapi.yaml", axum::routing::get(|| async { ([(http::header::CONTENT_TYPE, "application/yaml")], crate::docs::OPENAPI_YAML) }))
+        .route(
+            "/openapi.yaml",
+            axum::routing::get(|| async {
+                (
+                    [(http::header::CONTENT_TYPE, "application/yaml")],
+                    crate::docs::OPENAPI_YAML,
+                )
+            }),
+        )
         .route("/docs", axum::routing::get(docs_page));
     Ok(router.fallback(default))
 }
@@ -252,7 +260,11 @@ pub fn api_gateway_event(
 async fn docs_page() -> Response {
     match crate::docs::render() {
         Ok(html) => axum::response::Html(html).into_response(),
-        Err(err) => (http::StatusCode::INTERNAL_SERVER_ERROR, format!("openapi.yaml does not parse: {err}")).into_response(),
+        Err(err) => (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("openapi.yaml does not parse: {err}"),
+        )
+            .into_response(),
     }
 }
 

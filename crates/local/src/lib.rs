@@ -2,6 +2,7 @@
 //! demo data, and a local API Gateway that calls the same handlers the Lambdas run.
 
 pub mod auth;
+pub mod bench;
 pub mod docs;
 pub mod gateway;
 pub mod seed;

@@ -43,6 +43,11 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+    /// Measure the hot paths through the gateway's router against DynamoDB Local.
+    Bench {
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
     /// Print a dev token signed with the local key (created on first use in .local/dev-jwt).
     Token {
         /// Comma-separated roles: admin, store_manager, staff, service.
@@ -130,6 +135,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             axum::serve(listener, router).await?;
         }
         Command::Token { .. } => {}
+        Command::Bench { requests } => {
+            let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
+            println!(
+                "| scenario | requests | concurrency | 2xx | req/s | p50 ms | p95 ms | p99 ms |"
+            );
+            println!("|---|---|---|---|---|---|---|---|");
+            for r in &results {
+                println!("{}", r.row());
+            }
+            if let Some(mib) = inventory_local::bench::peak_rss_mib() {
+                println!("\npeak resident memory of the process (gateway + handlers + SDK): {mib:.1} MiB");
+            }
+        }
     }
     Ok(())
 }

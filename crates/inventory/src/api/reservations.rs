@@ -137,7 +137,7 @@ async fn load_for(app: &App, caller: &Caller, id: &ReservationId) -> Result<Rese
             Ok(reservation)
         }
         None => {
-            caller.require_every_store()?;
+            caller.require_store_of_missing()?;
             Err(ApiError::not_found(
                 "reservation_not_found",
                 format!("no reservation {id}"),
