@@ -42,6 +42,12 @@ lint: tools
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
+## bench: latency, throughput and memory of the hot paths against DynamoDB Local (see BENCHMARKS.md)
+bench:
+	scripts/dynamodb-local.sh start 8000
+	cargo build --release --quiet -p inventory-local
+	RUST_LOG=warn target/release/inventory-local bench --requests 300
+
 ## tools: Python tools (SAM CLI, cfn-lint, cargo-lambda) in .venv, reinstalled when requirements change
 tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): tools/requirements.txt

@@ -3,11 +3,8 @@
 //! it reads anything, so neither answer reveals whether a resource exists. Every refused write is
 //! checked to have written nothing anywhere.
 
-use axum::body::Body;
 use inventory_local::auth::DevKeys;
-use inventory_local::gateway;
 use inventory_local::template::Template;
-use lambda_http::tower::ServiceExt;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use testkit::{TestApp, TestResponse};
@@ -280,59 +277,6 @@ async fn movements(app: &TestApp, token: &str, store: &str, product: &str) -> Ve
     movements
 }
 
-/// The gateway over `app`'s tables, to send headers `send_as` cannot (it always says Bearer).
-fn gateway_over(app: &TestApp) -> axum::Router {
-    let template = Template::of_repository().expect("template.yaml parses");
-    gateway::router(
-        &template,
-        app.app.clone(),
-        testkit::dev_keys().verifier(template.jwt_audience()),
-    )
-    .expect("the gateway builds")
-}
-
-/// Sends `c` with this exact `Authorization` header, checking the answer against the contract as
-/// `send_as` does.
-async fn send_with_authorization(
-    router: &axum::Router,
-    authorization: &str,
-    c: &Call,
-) -> TestResponse {
-    let request = lambda_http::http::Request::builder()
-        .method(c.method)
-        .uri(&c.uri)
-        .header("host", "127.0.0.1:3000")
-        .header("content-type", "application/json")
-        .header("authorization", authorization)
-        .body(c.body.clone().map_or_else(Body::empty, Body::from))
-        .expect("a valid request");
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router never fails");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("the body reads");
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let path = c.uri.split('?').next().unwrap_or(&c.uri);
-    testkit::contract::check_response(c.method, path, status, &content_type, &json);
-    TestResponse {
-        status,
-        content_type,
-        text,
-        json,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Hand-built tokens: the tests crate has no JWT or HMAC library, so forged tokens are assembled
 // here, and the pieces are checked against published test vectors first.
@@ -548,7 +492,6 @@ async fn every_protected_route_answers_401_without_a_token_and_changes_nothing()
 #[tokio::test]
 async fn every_protected_route_answers_401_to_basic_credentials_and_changes_nothing() {
     let s = two_stores().await;
-    let router = gateway_over(&s.app);
     let valid = s.app.token("root", "admin", "");
     let before = s.app.snapshot().await;
 
@@ -561,7 +504,10 @@ async fn every_protected_route_answers_401_to_basic_credentials_and_changes_noth
         "Bearer ".to_owned(),
     ] {
         for c in every_protected_route(&s) {
-            let response = send_with_authorization(&router, &authorization, &c).await;
+            let response = s
+                .app
+                .send_with_authorization(Some(&authorization), c.method, &c.uri, c.body.as_deref())
+                .await;
             assert_refused_as(&response, &c, 401, "unauthenticated");
         }
     }
@@ -1217,9 +1163,10 @@ async fn public_routes_answer_even_with_an_invalid_token_which_the_gateway_does_
     ] {
         assert_all_succeed(&app, Some(&token), &calls).await;
     }
-    let router = gateway_over(&app);
     for c in &calls {
-        let response = send_with_authorization(&router, "Basic x", c).await;
+        let response = app
+            .send_with_authorization(Some("Basic x"), c.method, &c.uri, c.body.as_deref())
+            .await;
         assert_eq!(
             response.status, 200,
             "{} {}: {}",

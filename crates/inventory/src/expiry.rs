@@ -86,13 +86,5 @@ pub async fn handle(app: &App, _event: serde_json::Value) -> SweepReport {
 /// # Errors
 /// Only when init fails or the runtime itself fails.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
-    crate::telemetry::init();
-    let app = App::from_env().await?;
-    let app = &app;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-            Ok::<_, std::convert::Infallible>(handle(app, event.payload).await)
-        },
-    ))
-    .await
+    crate::run_event_lambda(|app, event| async move { handle(&app, event).await }).await
 }

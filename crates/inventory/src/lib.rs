@@ -48,6 +48,30 @@ impl App {
     }
 }
 
+/// Runs a function invoked with JSON events (directly, or by a schedule): init once, then
+/// `handler` for every event. The handler answers every event itself; only init may fail.
+///
+/// # Errors
+/// When init fails (missing configuration) or the runtime itself fails.
+pub async fn run_event_lambda<F, Fut, R>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(App, serde_json::Value) -> Fut,
+    Fut: std::future::Future<Output = R>,
+    R: serde::Serialize,
+{
+    telemetry::init();
+    let app = App::from_env().await?;
+    let handler = &handler;
+    let app = &app;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            // Boxed: the handlers' futures nest deep enough to exceed the compiler's layout limit.
+            Ok::<_, std::convert::Infallible>(Box::pin(handler(app.clone(), event.payload)).await)
+        },
+    ))
+    .await
+}
+
 /// Where "now" comes from. Expiry is decided by time, so tests move time instead of waiting.
 #[derive(Debug, Clone)]
 pub enum Clock {

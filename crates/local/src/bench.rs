@@ -232,23 +232,13 @@ fn row(
     product: &CatalogEntry,
     stock: i64,
 ) -> InventoryEntry {
-    let mut r = InventoryEntry {
-        store_id: store_id.clone(),
-        product_id: product.product_id.clone(),
-        current_stock: stock,
-        selling_price: product.mrp,
-        cost_price: product.mrp,
-        min_stock_level: 1,
-        max_stock_level: stock,
-        reorder_point: 2,
-        location: "BENCH".into(),
-        name: None,
-        brand: None,
-        category: None,
-        unit: None,
-        barcode: None,
-        updated_at: None,
-    };
+    let mut r = InventoryEntry::new(
+        store_id.clone(),
+        product.product_id.clone(),
+        stock,
+        product.mrp,
+        product.mrp,
+    );
     r.denormalise(product);
     r
 }

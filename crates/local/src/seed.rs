@@ -58,6 +58,34 @@ pub struct InventoryEntry {
 }
 
 impl InventoryEntry {
+    /// A row of `current_stock` units with typical levels (minimum 2, reorder at 5, maximum at
+    /// least 100) and no product details yet (see [`InventoryEntry::denormalise`]).
+    pub fn new(
+        store_id: StoreId,
+        product_id: ProductId,
+        current_stock: i64,
+        selling_price: Money,
+        cost_price: Money,
+    ) -> Self {
+        Self {
+            store_id,
+            product_id,
+            current_stock,
+            selling_price,
+            cost_price,
+            min_stock_level: 2,
+            max_stock_level: current_stock.max(100),
+            reorder_point: 5,
+            location: "A1-01".into(),
+            name: None,
+            brand: None,
+            category: None,
+            unit: None,
+            barcode: None,
+            updated_at: None,
+        }
+    }
+
     /// Copies the product's descriptive fields onto the row, as the previous service did.
     pub fn denormalise(&mut self, product: &CatalogEntry) {
         self.name = Some(product.name.clone());

@@ -178,13 +178,26 @@ impl TestApp {
         uri: &str,
         body: Option<&str>,
     ) -> TestResponse {
+        let authorization = token.map(|t| format!("Bearer {t}"));
+        self.send_with_authorization(authorization.as_deref(), method, uri, body)
+            .await
+    }
+
+    /// Sends a request with exactly this `Authorization` header (or none), as a client could.
+    pub async fn send_with_authorization(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> TestResponse {
         let mut request = http::Request::builder()
             .method(method)
             .uri(uri)
             .header("host", "127.0.0.1:3000")
             .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
         }
         let request = request
             .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
@@ -388,25 +401,15 @@ pub fn product_named(id: &str, name: &str) -> CatalogEntry {
     }
 }
 
-/// An inventory row of `stock` units with a reorder point of 5.
+/// An inventory row of `stock` units with a reorder point of 5, selling at 45.50, costing 40.10.
 pub fn row(store: &str, product: &str, stock: i64) -> InventoryEntry {
-    InventoryEntry {
-        store_id: StoreId::parse(store).expect("store id"),
-        product_id: ProductId::parse(product).expect("product id"),
-        current_stock: stock,
-        selling_price: money("45.50"),
-        cost_price: money("40.10"),
-        min_stock_level: 2,
-        max_stock_level: 100,
-        reorder_point: 5,
-        location: "A1-01".into(),
-        name: None,
-        brand: None,
-        category: None,
-        unit: None,
-        barcode: None,
-        updated_at: None,
-    }
+    InventoryEntry::new(
+        StoreId::parse(store).expect("store id"),
+        ProductId::parse(product).expect("product id"),
+        stock,
+        money("45.50"),
+        money("40.10"),
+    )
 }
 
 pub fn money(text: &str) -> Money {

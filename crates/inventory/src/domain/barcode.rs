@@ -1,36 +1,27 @@
 //! GS1 barcodes (EAN-8, UPC-A, EAN-13) with their check digit verified.
 
 use super::InvalidValue;
-use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A barcode whose length is 8, 12 or 13 digits and whose last digit is the GS1 mod-10 check digit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Barcode(String);
+validated_string!(
+    /// A barcode whose length is 8, 12 or 13 digits and whose last digit is the GS1 mod-10 check
+    /// digit.
+    Barcode,
+    check_barcode
+);
 
-impl Barcode {
-    /// # Errors
-    /// When the value is not 8, 12 or 13 digits, or its check digit is wrong.
-    pub fn parse(raw: impl Into<String>) -> Result<Self, InvalidValue> {
-        let raw = raw.into();
-        if !matches!(raw.len(), 8 | 12 | 13) || !raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvalidValue::new(
-                "barcode",
-                "must be 8 (EAN-8), 12 (UPC-A) or 13 (EAN-13) digits",
-            ));
-        }
-        let digits: Vec<u32> = raw.bytes().map(|b| u32::from(b - b'0')).collect();
-        let (body, check) = digits.split_at(digits.len() - 1);
-        if gs1_check_digit(body) != check[0] {
-            return Err(InvalidValue::new("barcode", "has an invalid check digit"));
-        }
-        Ok(Self(raw))
+fn check_barcode(raw: String) -> Result<String, InvalidValue> {
+    if !matches!(raw.len(), 8 | 12 | 13) || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(InvalidValue::new(
+            "barcode",
+            "must be 8 (EAN-8), 12 (UPC-A) or 13 (EAN-13) digits",
+        ));
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+    let digits: Vec<u32> = raw.bytes().map(|b| u32::from(b - b'0')).collect();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    if gs1_check_digit(body) != check[0] {
+        return Err(InvalidValue::new("barcode", "has an invalid check digit"));
     }
+    Ok(raw)
 }
 
 /// Weights 3 and 1 alternate from the rightmost digit of the body.
@@ -42,25 +33,6 @@ fn gs1_check_digit(body: &[u32]) -> u32 {
         .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
         .sum();
     (10 - sum % 10) % 10
-}
-
-impl TryFrom<String> for Barcode {
-    type Error = InvalidValue;
-    fn try_from(raw: String) -> Result<Self, InvalidValue> {
-        Self::parse(raw)
-    }
-}
-
-impl From<Barcode> for String {
-    fn from(b: Barcode) -> String {
-        b.0
-    }
-}
-
-impl fmt::Display for Barcode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 #[cfg(test)]

@@ -1,21 +1,19 @@
 //! Identifiers of stores and products.
 
 use super::InvalidValue;
-use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// The longest id we accept; existing ids are short slugs or UUIDs.
 const MAX_ID_LEN: usize = 64;
 
-fn parse_id(field: &'static str, raw: &str) -> Result<(), InvalidValue> {
+/// Ids end up in DynamoDB keys and in composite keys joined with '#', so '#' and anything outside
+/// this small alphabet is refused rather than escaped.
+fn parse_id(field: &'static str, raw: String) -> Result<String, InvalidValue> {
     if raw.is_empty() || raw.len() > MAX_ID_LEN {
         return Err(InvalidValue::new(
             field,
             format!("must be 1 to {MAX_ID_LEN} characters"),
         ));
     }
-    // Ids end up in DynamoDB keys and in composite sort keys joined with '#', so '#' and anything
-    // outside this small alphabet is refused rather than escaped.
     if !raw
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -25,66 +23,28 @@ fn parse_id(field: &'static str, raw: &str) -> Result<(), InvalidValue> {
             "may contain only letters, digits, '-', '_' and '.'",
         ));
     }
-    Ok(())
+    Ok(raw)
 }
 
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            /// # Errors
-            /// When the id is empty, longer than 64 characters or outside `[A-Za-z0-9._-]`.
-            pub fn parse(raw: impl Into<String>) -> Result<Self, InvalidValue> {
-                let raw = raw.into();
-                parse_id($field, &raw)?;
-                Ok(Self(raw))
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidValue;
-            fn try_from(raw: String) -> Result<Self, InvalidValue> {
-                Self::parse(raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-id_type!(
+validated_string!(
     /// A store (shop) of the marketplace.
-    StoreId, "store_id"
+    StoreId,
+    |raw| parse_id("store_id", raw)
 );
-id_type!(
+validated_string!(
     /// A product of the shared catalog.
-    ProductId, "product_id"
+    ProductId,
+    |raw| parse_id("product_id", raw)
 );
-id_type!(
+validated_string!(
     /// A marketplace order, as the order service names it.
-    OrderId, "order_id"
+    OrderId,
+    |raw| parse_id("order_id", raw)
 );
-id_type!(
+validated_string!(
     /// A reservation of stock for an order.
-    ReservationId, "reservation_id"
+    ReservationId,
+    |raw| parse_id("reservation_id", raw)
 );
 
 impl ReservationId {

@@ -1,5 +1,49 @@
 //! Domain types: every value here was parsed once and is valid by construction.
 
+/// A string newtype whose only constructor is `parse`, which runs `$check` (returning the
+/// accepted text or why it is refused). Serde goes through `parse` too, so no deserializer can
+/// build an invalid value.
+macro_rules! validated_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// # Errors
+            /// When the value breaks the rule its type documents.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, $crate::domain::InvalidValue> {
+                let check: fn(String) -> Result<String, $crate::domain::InvalidValue> = $check;
+                check(raw.into()).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::InvalidValue;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 mod barcode;
 mod ids;
 mod money;

@@ -1,87 +1,21 @@
 //! Bounded free text: reasons and search terms.
 
 use super::InvalidValue;
-use serde::{Deserialize, Serialize};
 
-/// Why stock changed, as a person wrote it: 1 to 500 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Reason(String);
-
-impl Reason {
-    pub const MAX_CHARS: usize = 500;
-
-    /// # Errors
-    /// Empty after trimming, over 500 characters, or containing control characters.
-    pub fn parse(raw: impl Into<String>) -> Result<Self, InvalidValue> {
-        bounded_text("reason", raw.into(), Self::MAX_CHARS).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Reason {
-    type Error = InvalidValue;
-    fn try_from(raw: String) -> Result<Self, InvalidValue> {
-        Self::parse(raw)
-    }
-}
-
-impl From<Reason> for String {
-    fn from(r: Reason) -> String {
-        r.0
-    }
-}
-
-macro_rules! bounded_text_type {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            /// # Errors
-            /// Empty after trimming, too long, or containing control characters.
-            pub fn parse(raw: impl Into<String>) -> Result<Self, InvalidValue> {
-                bounded_text($field, raw.into(), $max).map(Self)
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidValue;
-            fn try_from(raw: String) -> Result<Self, InvalidValue> {
-                Self::parse(raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-bounded_text_type!(
-    /// Who made a change: a user id or email from the caller's identity, up to 128 characters.
-    Actor, "actor", 128
+validated_string!(
+    /// Why stock changed, as a person wrote it: 1 to 500 characters, no control characters.
+    Reason,
+    |raw| bounded_text("reason", raw, 500)
 );
-bounded_text_type!(
+validated_string!(
+    /// Who made a change: a user id or email from the caller's identity, up to 128 characters.
+    Actor,
+    |raw| bounded_text("actor", raw, 128)
+);
+validated_string!(
     /// What a change refers to: an order id, a delivery note, a count sheet; up to 128 characters.
-    Reference, "reference", 128
+    Reference,
+    |raw| bounded_text("reference", raw, 128)
 );
 
 impl Actor {
