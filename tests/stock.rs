@@ -232,3 +232,100 @@ async fn a_legacy_row_without_reserved_or_available_stock_reads_and_migrates_on_
     assert_eq!(after["selling_price"].as_n().expect("number"), "45.5");
     assert_eq!(after["reorder_point"], before["reorder_point"]);
 }
+
+#[tokio::test]
+async fn a_retried_delta_with_the_same_idempotency_key_is_applied_once() {
+    let app = TestApp::new().await;
+    app.given_stock("s1", "p1", 10).await;
+    let key = [("idempotency-key", "7d9f2c1e-retry-1")];
+    let body = r#"{"quantity_change": -3, "reason": "sold"}"#;
+
+    let first = app
+        .send_as_admin_with(&key, "PUT", &format!("{ROW}/stock"), Some(body))
+        .await;
+    let retry = app
+        .send_as_admin_with(&key, "PUT", &format!("{ROW}/stock"), Some(body))
+        .await;
+
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    assert_eq!(
+        retry.json["current_stock"], 7,
+        "the retry answers the row as it is"
+    );
+    assert_eq!(
+        app.stored_row("s1", "p1").await.expect("row").current_stock,
+        7,
+        "applied once"
+    );
+    let (movements, _) = app
+        .app
+        .db
+        .movements(
+            &inventory::domain::StoreId::parse("s1").expect("store"),
+            &inventory::domain::ProductId::parse("p1").expect("product"),
+            10,
+            None,
+        )
+        .await
+        .expect("history");
+    assert_eq!(movements.len(), 1, "one ledger row");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_for_a_different_request_answers_409_and_changes_nothing() {
+    let app = TestApp::new().await;
+    app.given_stock("s1", "p1", 10).await;
+    let key = [("idempotency-key", "key-1")];
+    app.send_as_admin_with(
+        &key,
+        "PUT",
+        &format!("{ROW}/stock"),
+        Some(r#"{"quantity_change": -3}"#),
+    )
+    .await;
+    let before = app.snapshot().await;
+
+    let other = app
+        .send_as_admin_with(
+            &key,
+            "PUT",
+            &format!("{ROW}/stock"),
+            Some(r#"{"quantity_change": -4}"#),
+        )
+        .await;
+    let adjust = app
+        .send_as_admin_with(
+            &key,
+            "POST",
+            "/api/v1/inventory/adjust",
+            Some(r#"{"store_id": "s1", "product_id": "p1", "quantity_change": -3, "adjustment_type": "damage", "reason": "torn"}"#),
+        )
+        .await;
+
+    other.assert_problem(409, "idempotency_mismatch");
+    adjust.assert_problem(409, "idempotency_mismatch");
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_malformed_idempotency_key_answers_400_and_changes_nothing() {
+    let app = TestApp::new().await;
+    app.given_stock("s1", "p1", 10).await;
+    let before = app.snapshot().await;
+    let long = "k".repeat(129);
+
+    for key in ["has space", "a#b", long.as_str()] {
+        let response = app
+            .send_as_admin_with(
+                &[("idempotency-key", key)],
+                "PUT",
+                &format!("{ROW}/stock"),
+                Some(r#"{"quantity_change": 1}"#),
+            )
+            .await;
+        response.assert_problem(400, "invalid_parameter");
+        assert_eq!(response.json["field"], "Idempotency-Key");
+    }
+    assert_eq!(app.snapshot().await, before);
+}

@@ -191,13 +191,42 @@ impl TestApp {
         uri: &str,
         body: Option<&str>,
     ) -> TestResponse {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|a| ("authorization", a))
+            .into_iter()
+            .collect();
+        self.send_with_headers(&headers, method, uri, body).await
+    }
+
+    /// Sends a request with the admin token and these extra headers.
+    pub async fn send_as_admin_with(
+        &self,
+        headers: &[(&str, &str)],
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> TestResponse {
+        let bearer = format!("Bearer {}", self.admin_token);
+        let mut all = vec![("authorization", bearer.as_str())];
+        all.extend_from_slice(headers);
+        self.send_with_headers(&all, method, uri, body).await
+    }
+
+    /// Sends a request with exactly these headers (besides host and content type).
+    pub async fn send_with_headers(
+        &self,
+        headers: &[(&str, &str)],
+        method: &str,
+        uri: &str,
+        body: Option<&str>,
+    ) -> TestResponse {
         let mut request = http::Request::builder()
             .method(method)
             .uri(uri)
             .header("host", "127.0.0.1:3000")
             .header("content-type", "application/json");
-        if let Some(authorization) = authorization {
-            request = request.header("authorization", authorization);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request
             .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))

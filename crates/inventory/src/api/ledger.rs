@@ -1,6 +1,6 @@
 //! Adjustments and the audit trail.
 
-use super::stock::{apply_one, row_key, row_not_found};
+use super::stock::{apply_one, idempotent, row_key, row_not_found};
 use crate::auth::Caller;
 use crate::db::{check_history_cursor, MovementContext, RowChange};
 use crate::domain::{
@@ -43,7 +43,18 @@ pub async fn adjust_stock(
         product_id: body.product_id,
         op: StockOp::Add(body.quantity_change.get()),
     };
-    let item = apply_one(app, change, &context).await?;
+    let idempotent = idempotent(req, &change.store_id, || {
+        format!(
+            "POST adjust {}/{} {:?} {:?} reason={:?} reference={:?}",
+            change.store_id,
+            change.product_id,
+            change.op,
+            context.adjustment_type,
+            context.reason,
+            context.reference
+        )
+    })?;
+    let item = apply_one(app, change, &context, idempotent).await?;
     http::ok(&item)
 }
 

@@ -1,9 +1,12 @@
 //! One inventory row: read it, check it, change it.
 
 use crate::auth::Caller;
-use crate::db::{InventoryItem, MovementContext, Product, RowChange, TxRejected};
+use crate::db::{
+    Idempotent, InventoryItem, MovementContext, Product, Retry, RowChange, TxRejected,
+};
 use crate::domain::{
-    MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError, StockOp, StoreId,
+    IdempotencyKey, MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError,
+    StockOp, StoreId,
 };
 use crate::http::{self, ApiError};
 use crate::App;
@@ -101,6 +104,12 @@ pub async fn update_stock(
     };
     let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
+    let idempotent = idempotent(req, &store_id, || {
+        format!(
+            "PUT stock {store_id}/{product_id} {op:?} reason={:?}",
+            context.reason
+        )
+    })?;
     let item = apply_one(
         app,
         RowChange {
@@ -109,6 +118,7 @@ pub async fn update_stock(
             op,
         },
         &context,
+        idempotent,
     )
     .await?;
     http::ok(&item)
@@ -119,10 +129,15 @@ pub(super) async fn apply_one(
     app: &App,
     change: RowChange,
     context: &MovementContext,
+    idempotent: Option<Idempotent>,
 ) -> Result<InventoryItem, ApiError> {
+    let extras = match &idempotent {
+        Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
+        None => Vec::new(),
+    };
     match app
         .db
-        .transact(std::slice::from_ref(&change), context, &[])
+        .transact(std::slice::from_ref(&change), context, &extras)
         .await?
     {
         Ok(mut applied) => {
@@ -139,6 +154,26 @@ pub(super) async fn apply_one(
             );
             Ok(applied.item)
         }
+        Err(TxRejected::Extra {
+            index: 0,
+            old: Some(existing),
+        }) => {
+            let idempotent = idempotent
+                .ok_or_else(|| ApiError::Internal("an unexpected extra failed".into()))?;
+            match app.db.compare_retry(existing, &idempotent)? {
+                // Applied once already: answer the row as it is now, change nothing.
+                Retry::Same => app
+                    .db
+                    .inventory_item(&change.store_id, &change.product_id)
+                    .await?
+                    .ok_or_else(|| row_not_found(&change.store_id, &change.product_id)),
+                Retry::Different => Err(ApiError::conflict(
+                    "idempotency_mismatch",
+                    "this Idempotency-Key was used for a different request; use a new key",
+                    json!({ "idempotency_key": idempotent.key }),
+                )),
+            }
+        }
         Err(TxRejected::NotFound(_)) => Err(row_not_found(&change.store_id, &change.product_id)),
         Err(TxRejected::Refused(mut refused)) => match refused.pop() {
             Some((_, refusal, current)) => Err(refusal_conflict(refusal, &current)),
@@ -146,6 +181,25 @@ pub(super) async fn apply_one(
         },
         Err(TxRejected::Contended | TxRejected::Extra { .. }) => Err(ApiError::Contended),
     }
+}
+
+/// The request's `Idempotency-Key`, if it sent one, with the request's canonical form.
+///
+/// # Errors
+/// 400 when the header is present but malformed.
+pub(super) fn idempotent(
+    req: &Request,
+    store_id: &StoreId,
+    canonical: impl FnOnce() -> String,
+) -> Result<Option<Idempotent>, ApiError> {
+    let Some(raw) = http::header(req, "idempotency-key") else {
+        return Ok(None);
+    };
+    Ok(Some(Idempotent {
+        store_id: store_id.clone(),
+        key: IdempotencyKey::parse(raw)?,
+        request: canonical(),
+    }))
 }
 
 fn refusal_conflict(refusal: Refusal, current: &InventoryItem) -> ApiError {

@@ -1,11 +1,13 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
+mod idempotency;
 mod inventory;
 pub mod item;
 mod ledger;
 mod products;
 mod reservations;
 
+pub use idempotency::{Idempotent, Retry};
 pub use inventory::{check_inventory_cursor, InventoryFilter, InventoryItem, Page};
 pub use ledger::{check_history_cursor, Applied, Movement, MovementContext, RowChange, TxRejected};
 pub use products::Product;

@@ -83,3 +83,18 @@ mod tests {
         );
     }
 }
+
+validated_string!(
+    /// A client's key for retrying a stock change safely: 1 to 128 characters of
+    /// `[A-Za-z0-9._:-]` (a UUID fits).
+    IdempotencyKey,
+    |raw| {
+        let ok = (1..=128).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if ok {
+            Ok(raw)
+        } else {
+            Err(InvalidValue::new("Idempotency-Key", "must be 1 to 128 characters of letters, digits, '-', '_', '.' and ':'"))
+        }
+    }
+);

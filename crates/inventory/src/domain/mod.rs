@@ -53,7 +53,7 @@ mod stock;
 pub(crate) mod text;
 
 pub use barcode::Barcode;
-pub use ids::{OrderId, ProductId, ReservationId, StoreId};
+pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
 pub use money::Money;
 pub use page::{Limit, NextToken};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
