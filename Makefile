@@ -57,4 +57,4 @@ $(TOOLS_STAMP): tools/requirements.txt
 
 ## build: the deployable artifacts, as `sam build` makes them (arm64, release)
 build: tools
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
