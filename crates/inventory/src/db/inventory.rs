@@ -1,10 +1,9 @@
 //! The store-inventory table: one row per product per store.
 
-use super::item::{from_item, n, s, Item};
+use super::item::{from_item, n, s};
 use super::{Db, DbError};
 use crate::domain::{Limit, Money, NextToken, ProductId, Stock, StoreId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// An inventory row with its quantities resolved: `reserved_stock` and `available_stock` are
 /// always present, even on rows written before reservations existed (there they are 0 and
@@ -180,32 +179,20 @@ impl Db {
         }
         let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
 
-        let mut items = Vec::new();
-        let mut start_key = start.map(|t| key_item(t.into_key()));
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.tables.inventory)
-                .key_condition_expression("store_id = :store")
-                .set_filter_expression(filter_expression.clone())
-                .set_exclusive_start_key(start_key.take())
-                // Never evaluate more than the page still needs: the last evaluated key is then
-                // exactly where the next page starts.
-                .limit(i32::try_from(limit.get() - items.len()).unwrap_or(1));
-            for (name, value) in &values {
-                query = query.expression_attribute_values(*name, value.clone());
-            }
-            let out = query.send().await.map_err(|e| DbError::sdk("Query", e))?;
-            for item in out.items.unwrap_or_default() {
-                items.push(from_item(&self.tables.inventory, item)?);
-            }
-            start_key = out.last_evaluated_key;
-            if start_key.is_none() || items.len() >= limit.get() {
-                break;
-            }
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.inventory)
+            .key_condition_expression("store_id = :store")
+            .set_filter_expression(filter_expression);
+        for (name, value) in values {
+            query = query.expression_attribute_values(name, value);
         }
-        let next = start_key.map(|key| NextToken::from_key(string_key(key)));
+        let (items, next) = self.fill_page(query, limit.get(), start).await?;
+        let items = items
+            .into_iter()
+            .map(|item| from_item(&self.tables.inventory, item))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next })
     }
 
@@ -297,17 +284,6 @@ const IN_STOCK: &str = "((attribute_not_exists(available_stock) AND current_stoc
                         OR available_stock > :zero)";
 const OUT_OF_STOCK: &str = "((attribute_not_exists(available_stock) AND current_stock <= :zero) \
                             OR available_stock <= :zero)";
-
-fn key_item(key: BTreeMap<String, String>) -> Item {
-    key.into_iter().map(|(k, v)| (k, s(v))).collect()
-}
-
-/// Our keys are all strings; anything else in a key would be a bug, and is dropped.
-fn string_key(key: Item) -> BTreeMap<String, String> {
-    key.into_iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
-        .collect()
-}
 
 /// Checks that a cursor came from listing this store: its key is exactly this store's
 /// `store_id` and a valid `product_id`. Anything else would make DynamoDB refuse the query.

@@ -57,3 +57,22 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
+
+/// The `ExclusiveStartKey` a cursor stands for.
+pub fn cursor_key(token: crate::domain::NextToken) -> Item {
+    token
+        .into_key()
+        .into_iter()
+        .map(|(k, v)| (k, s(v)))
+        .collect()
+}
+
+/// The cursor for a `LastEvaluatedKey`. Our keys are all strings; anything else would be a bug,
+/// and is dropped (the cursor then fails its owner's check rather than reaching DynamoDB).
+pub fn cursor(key: Item) -> crate::domain::NextToken {
+    crate::domain::NextToken::from_key(
+        key.into_iter()
+            .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
+            .collect(),
+    )
+}

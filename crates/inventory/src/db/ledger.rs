@@ -279,12 +279,8 @@ impl Db {
         &self,
         changes: &[RowChange],
     ) -> Result<Vec<Option<InventoryItem>>, DbError> {
-        futures::future::try_join_all(
-            changes
-                .iter()
-                .map(|c| self.inventory_item(&c.store_id, &c.product_id)),
-        )
-        .await
+        self.inventory_items(changes.iter().map(|c| (&c.store_id, &c.product_id)))
+            .await
     }
 
     fn row_update(
@@ -371,33 +367,18 @@ impl Db {
         limit: usize,
         start: Option<NextToken>,
     ) -> Result<(Vec<Movement>, Option<NextToken>), DbError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.ledger)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(movement_pk(store_id, product_id)))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(
-                start.map(|t| t.into_key().into_iter().map(|(k, v)| (k, s(v))).collect()),
-            )
-            .send()
-            .await
-            .map_err(|e| DbError::sdk("Query", e))?;
-        let movements = out
-            .items
-            .unwrap_or_default()
+            .scan_index_forward(false);
+        let (items, next) = self.fill_page(query, limit, start).await?;
+        let movements = items
             .into_iter()
             .map(|item| from_item::<MovementItem>(&self.tables.ledger, item).map(|m| m.movement))
             .collect::<Result<Vec<_>, _>>()?;
-        let next = out.last_evaluated_key.map(|key| {
-            NextToken::from_key(
-                key.into_iter()
-                    .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
-                    .collect(),
-            )
-        });
         Ok((movements, next))
     }
 }

@@ -134,3 +134,50 @@ impl DbError {
             "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"))
     }
 }
+
+impl Db {
+    /// Runs `query` until `limit` items passed its filter or the results end. It never evaluates
+    /// more than the page still needs, so the last evaluated key is exactly where the next page
+    /// starts, and a filter never shrinks a page. Every cursor of the API comes from here.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure.
+    pub(crate) async fn fill_page(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+        start: Option<crate::domain::NextToken>,
+    ) -> Result<(Vec<item::Item>, Option<crate::domain::NextToken>), DbError> {
+        let mut items = Vec::new();
+        let mut start_key = start.map(item::cursor_key);
+        loop {
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start_key.take())
+                .limit(i32::try_from(limit - items.len()).unwrap_or(1))
+                .send()
+                .await
+                .map_err(|e| DbError::sdk("Query", e))?;
+            items.extend(out.items.unwrap_or_default());
+            start_key = out.last_evaluated_key;
+            if start_key.is_none() || items.len() >= limit {
+                break;
+            }
+        }
+        Ok((items, start_key.map(item::cursor)))
+    }
+
+    /// Inventory rows by key, read strongly consistent and concurrently; `None` where absent.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure or a corrupt item.
+    pub(crate) async fn inventory_items<'a>(
+        &self,
+        keys: impl Iterator<Item = (&'a crate::domain::StoreId, &'a crate::domain::ProductId)>,
+    ) -> Result<Vec<Option<InventoryItem>>, DbError> {
+        futures::future::try_join_all(
+            keys.map(|(store, product)| self.inventory_item(store, product)),
+        )
+        .await
+    }
+}

@@ -9,14 +9,13 @@
 //!   transaction as the reservation, so an order is reserved at most once, however late the
 //!   retry (DynamoDB's own ClientRequestToken only covers ten minutes).
 
-use super::item::{from_item, n, s, to_item, Item};
+use super::item::{from_item, n, s, to_item};
 use super::ledger::{MovementContext, RowChange, TxRejected};
 use super::{Db, DbError, InventoryItem};
 use crate::domain::{
     Actor, InvalidValue, MovementType, NextToken, OrderId, ProductId, Quantity, Reference, Refusal,
     ReservationId, StockOp, StoreId,
 };
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -683,12 +682,9 @@ impl Db {
         store_id: &StoreId,
         lines: &[Line],
     ) -> Result<Vec<LineAvailability>, DbError> {
-        let rows = futures::future::try_join_all(
-            lines
-                .iter()
-                .map(|l| self.inventory_item(store_id, &l.product_id)),
-        )
-        .await?;
+        let rows = self
+            .inventory_items(lines.iter().map(|l| (store_id, &l.product_id)))
+            .await?;
         Ok(lines
             .iter()
             .zip(rows)
@@ -702,41 +698,6 @@ impl Db {
                 }
             })
             .collect())
-    }
-
-    /// Runs `query` until `limit` items passed its filter or the results end. Never evaluates
-    /// more than the page still needs, so the last evaluated key is where the next page starts.
-    pub(crate) async fn fill_page(
-        &self,
-        query: QueryFluentBuilder,
-        limit: usize,
-        start: Option<NextToken>,
-    ) -> Result<(Vec<Item>, Option<NextToken>), DbError> {
-        let mut items = Vec::new();
-        let mut start_key: Option<Item> =
-            start.map(|t| t.into_key().into_iter().map(|(k, v)| (k, s(v))).collect());
-        loop {
-            let out = query
-                .clone()
-                .set_exclusive_start_key(start_key.take())
-                .limit(i32::try_from(limit - items.len()).unwrap_or(1))
-                .send()
-                .await
-                .map_err(|e| DbError::sdk("Query", e))?;
-            items.extend(out.items.unwrap_or_default());
-            start_key = out.last_evaluated_key;
-            if start_key.is_none() || items.len() >= limit {
-                break;
-            }
-        }
-        let next = start_key.map(|key| {
-            NextToken::from_key(
-                key.into_iter()
-                    .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
-                    .collect(),
-            )
-        });
-        Ok((items, next))
     }
 
     fn put_new<T: Serialize>(&self, value: &T) -> Result<TransactWriteItem, DbError> {
