@@ -4,12 +4,14 @@ mod idempotency;
 mod inventory;
 pub mod item;
 mod ledger;
+mod meter;
 mod products;
 mod reservations;
 
 pub use idempotency::{Idempotent, Retry};
 pub use inventory::{check_inventory_cursor, InventoryFilter, InventoryItem, Page};
 pub use ledger::{check_history_cursor, Applied, Movement, MovementContext, RowChange, TxRejected};
+pub use meter::{Meter, Usage};
 pub use products::Product;
 pub use reservations::{
     check_reservations_cursor, Line, LineAvailability, Outcome, Reservation, ReservationError,
@@ -49,11 +51,28 @@ impl Tables {
 pub struct Db {
     client: Client,
     tables: Tables,
+    meter: Meter,
 }
 
 impl Db {
+    /// Binds `client` to `tables`, with a [`Meter`] counting every call it makes.
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
+        let meter = Meter::default();
+        let config = client
+            .config()
+            .to_builder()
+            .interceptor(meter.clone())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            tables,
+            meter,
+        }
+    }
+
+    /// What this client has done: DynamoDB calls by operation, and bytes.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     pub fn client(&self) -> &Client {
