@@ -2,8 +2,10 @@
 
 mod auth;
 mod bad_input;
+mod bounded_reads;
 mod catalog;
 mod contract;
+mod existing_rows;
 mod listing;
 mod load;
 mod local_run;
@@ -11,3 +13,4 @@ mod model;
 mod orders;
 mod reservations;
 mod stock;
+mod views;

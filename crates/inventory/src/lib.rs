@@ -1,17 +1,24 @@
 //! The inventory service's core: every Lambda is a thin shell around this crate.
 //!
-//! A request flows one way: an API Gateway event ([`http`]) is parsed into [`domain`] values,
-//! one [`db`] call serves it, and the result or an [`http::ApiError`] becomes the response.
+//! Layers, each importing only those below it:
+//! - [`domain`]: values valid by construction, and the rules on them; no I/O;
+//! - [`db`]: DynamoDB repositories; [`auth`]: who is calling and what they may do;
+//!   [`http`]: reading requests and writing replies and problem documents (a leaf);
+//! - [`api`]: one handler per endpoint: typed command in, one repository call, reply out;
+//! - [`endpoints`]: the registry that ties function names and permissions to handlers;
+//!   [`orders`] and [`expiry`]: the direct-invoke and scheduled functions.
 
 pub mod api;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod endpoints;
 pub mod expiry;
 pub mod http;
 pub mod orders;
 pub mod telemetry;
 
+use auth::jwt::JwtVerifier;
 use chrono::{DateTime, Utc};
 use db::{Db, Tables};
 use std::sync::{Arc, Mutex};
@@ -21,6 +28,8 @@ use std::sync::{Arc, Mutex};
 pub struct App {
     pub db: Db,
     pub clock: Clock,
+    /// Checks bearer tokens on public routes, which have no authorizer; `None` accepts none.
+    pub verifier: Option<Arc<JwtVerifier>>,
 }
 
 impl App {
@@ -28,16 +37,20 @@ impl App {
         Self {
             db,
             clock: Clock::System,
+            verifier: None,
         }
     }
 
-    /// Reads the table names from the environment and builds the DynamoDB client.
+    /// Reads the table names and the token issuer from the environment and builds the
+    /// DynamoDB client.
     ///
     /// # Errors
     /// When a table name is missing from the environment.
     pub async fn from_env() -> Result<Self, String> {
         let tables = Tables::from_env()?;
-        Ok(Self::new(Db::new(db::client_from_env().await, tables)))
+        let mut app = Self::new(Db::new(db::client_from_env().await, tables));
+        app.verifier = JwtVerifier::from_env().map(Arc::new);
+        Ok(app)
     }
 
     /// The time stamped on writes, RFC 3339 in UTC with milliseconds.

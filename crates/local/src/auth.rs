@@ -7,9 +7,9 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+pub use inventory::auth::jwt::JwtVerifier;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde_json::{json, Value};
 use std::path::Path;
 
 /// The issuer of dev tokens. Deployed stacks use the `JwtIssuer` template parameter instead.
@@ -81,13 +81,33 @@ impl DevKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::RS256), claims, &self.encoding)
     }
 
-    /// A verifier that accepts tokens signed by this pair for `audience`.
-    pub fn verifier(&self, audience: &str) -> JwtVerifier {
-        JwtVerifier {
-            decoding: self.decoding.clone(),
-            issuer: DEV_ISSUER.to_owned(),
-            audience: audience.to_owned(),
+    /// The public key as a JSON Web Key Set, as an issuer publishes it at
+    /// `/.well-known/jwks.json`: what the deployed functions fetch to check tokens.
+    pub fn jwks(&self) -> Value {
+        let body: String = self
+            .public_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let components = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .ok()
+            .and_then(|der| aws_lc_rs::rsa::PublicKey::from_der(&der).ok())
+            .map(|key| aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(&key));
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        match components {
+            Some(c) => json!({ "keys": [{
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "dev",
+                "n": b64(&c.n), "e": b64(&c.e),
+            }] }),
+            None => json!({ "keys": [] }),
         }
+    }
+
+    /// A verifier that accepts tokens signed by this pair for `audience`: the core's, so the
+    /// local gateway checks tokens exactly as the functions do on public routes.
+    pub fn verifier(&self, audience: &str) -> JwtVerifier {
+        JwtVerifier::with_key(DEV_ISSUER, audience, self.decoding.clone())
     }
 }
 
@@ -114,48 +134,6 @@ impl TokenSpec {
             "roles": self.roles,
             "store_ids": self.stores,
         })
-    }
-}
-
-/// Checks bearer tokens as API Gateway's JWT authorizer would.
-#[derive(Clone)]
-pub struct JwtVerifier {
-    decoding: DecodingKey,
-    issuer: String,
-    audience: String,
-}
-
-impl JwtVerifier {
-    /// The claims of a valid token, flattened to strings as API Gateway passes them to a
-    /// function (`requestContext.authorizer.jwt.claims`): arrays become `[a b]`.
-    ///
-    /// # Errors
-    /// A message saying why the token is refused.
-    pub fn verify(&self, token: &str) -> Result<HashMap<String, String>, String> {
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &validation)
-            .map_err(|e| e.to_string())?;
-        Ok(data
-            .claims
-            .into_iter()
-            .map(|(k, v)| (k, flatten(&v)))
-            .collect())
-    }
-}
-
-fn flatten(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(flatten).collect::<Vec<_>>().join(" ")
-        ),
-        other => other.to_string(),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use base64::Engine;
-use inventory::http::Endpoint;
+use inventory::endpoints::Endpoint;
 use inventory::App;
 use lambda_http::Body as LambdaBody;
 use serde_json::{json, Map, Value};
@@ -37,7 +37,7 @@ struct Route {
     endpoint: Endpoint,
     key: String,
     /// The authorizer for routes that need a token; `None` for public ones.
-    authorizer: Option<JwtVerifier>,
+    authorizer: Option<Arc<JwtVerifier>>,
 }
 
 /// The router for every route of `template`, serving `app`, checking tokens with `verifier`
@@ -47,9 +47,13 @@ struct Route {
 /// When a route names a function with no endpoint, or the template has no `$default` route.
 pub fn router(
     template: &Template,
-    app: App,
+    mut app: App,
     verifier: JwtVerifier,
 ) -> Result<Router, GatewayError> {
+    // The same keys serve API Gateway's part (protected routes) and the functions' own check
+    // of bearer tokens on public routes.
+    let verifier = Arc::new(verifier);
+    app.verifier = Some(Arc::clone(&verifier));
     let app = Arc::new(app);
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
     for (function, method, path) in template.http_routes() {
@@ -64,7 +68,7 @@ pub fn router(
         let route = Route {
             endpoint,
             key,
-            authorizer: function.requires_token.then(|| verifier.clone()),
+            authorizer: function.requires_token.then(|| Arc::clone(&verifier)),
         };
         let app = Arc::clone(&app);
         let handler = on(
@@ -143,11 +147,11 @@ async fn invoke(
     // the function. (API Gateway answers `{"message":"Unauthorized"}`; we answer a problem.)
     let claims = match authorizer {
         None => None,
-        Some(verifier) => match bearer_token(&parts.headers).map(|t| verifier.verify(t)) {
-            Some(Ok(claims)) => Some(claims),
-            Some(Err(why)) => {
-                return unauthorized(&format!("the bearer token is not valid: {why}"))
-            }
+        Some(verifier) => match bearer_token(&parts.headers) {
+            Some(token) => match verifier.verify(token).await {
+                Ok(claims) => Some(claims),
+                Err(why) => return unauthorized(&format!("{why}")),
+            },
             None => return unauthorized("this route needs an Authorization: Bearer token"),
         },
     };

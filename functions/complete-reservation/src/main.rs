@@ -1,6 +1,6 @@
 //! Lambda for POST /api/v1/reservations/{reservation_id}/complete; the logic lives in `inventory::api`.
 
-use inventory::http::Endpoint;
+use inventory::endpoints::Endpoint;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,6 +1,6 @@
 //! Lambda for every unmatched route ($default); the logic lives in `inventory::api`.
 
-use inventory::http::Endpoint;
+use inventory::endpoints::Endpoint;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,6 +1,6 @@
 //! Lambda for GET /api/v1/inventory/summary; the logic lives in `inventory::api`.
 
-use inventory::http::Endpoint;
+use inventory::endpoints::Endpoint;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

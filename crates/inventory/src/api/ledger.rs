@@ -1,15 +1,15 @@
 //! Adjustments and the audit trail.
 
-use super::stock::{apply_one, idempotent, row_key, row_not_found};
+use super::stock::{apply_one, idempotency_key, row_not_found, RowKey};
 use crate::auth::Caller;
-use crate::db::{check_history_cursor, MovementContext, RowChange};
+use crate::db::{check_history_cursor, Idempotent, MovementContext, RowChange};
 use crate::domain::{
-    Actor, AdjustmentType, Limit, MovementType, NextToken, ProductId, Reason, Reference,
-    StockDelta, StockOp, StoreId,
+    Actor, AdjustmentType, IdempotencyKey, Limit, MovementType, NextToken, ProductId, Reason,
+    Reference, StockDelta, StockOp, StoreId,
 };
-use crate::http::{self, ApiError};
+use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,12 +26,22 @@ struct AdjustBody {
 }
 
 /// `POST /api/v1/inventory/adjust`: a typed, audited stock correction.
-pub async fn adjust_stock(
-    app: &App,
-    req: &Request,
-    caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let body: AdjustBody = http::json_body(req)?;
+pub struct AdjustStock {
+    body: AdjustBody,
+    idempotency_key: Option<IdempotencyKey>,
+}
+
+impl FromRequest for AdjustStock {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            body: http::json_body(req)?,
+            idempotency_key: idempotency_key(req)?,
+        })
+    }
+}
+
+pub async fn adjust_stock(app: &App, caller: &Caller, cmd: AdjustStock) -> Result<Reply, ApiError> {
+    let body = cmd.body;
     caller.require_store(&body.store_id)?;
     caller.check_claimed_actor(body.created_by.as_ref())?;
     let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
@@ -43,8 +53,9 @@ pub async fn adjust_stock(
         product_id: body.product_id,
         op: StockOp::Add(body.quantity_change.get()),
     };
-    let idempotent = idempotent(req, &change.store_id, || {
-        format!(
+    let idempotent = cmd.idempotency_key.map(|key| Idempotent {
+        store_id: change.store_id.clone(),
+        request: format!(
             "POST adjust {}/{} {:?} {:?} reason={:?} reference={:?}",
             change.store_id,
             change.product_id,
@@ -52,43 +63,57 @@ pub async fn adjust_stock(
             context.adjustment_type,
             context.reason,
             context.reference
-        )
-    })?;
+        ),
+        key,
+    });
     let item = apply_one(app, change, &context, idempotent).await?;
-    http::ok(&item)
+    Reply::ok(&item)
 }
 
 /// `GET /api/v1/inventory/history/{store_id}/{product_id}?limit&next_token`: movements, newest first.
+pub struct StockHistory {
+    key: RowKey,
+    limit: Limit,
+    start: Option<NextToken>,
+}
+
+impl FromRequest for StockHistory {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let key = RowKey::from_request(req)?;
+        let start = http::optional_query(req, "next_token", |t| NextToken::parse(&t))?;
+        if let Some(token) = &start {
+            check_history_cursor(&key.store_id, &key.product_id, token)?;
+        }
+        Ok(Self {
+            key,
+            limit: Limit::parse(http::query(req, "limit").as_deref())?,
+            start,
+        })
+    }
+}
+
 pub async fn stock_history(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let (store_id, product_id) = row_key(req)?;
-    caller.require_store(&store_id)?;
-    let limit = Limit::parse(http::query(req, "limit").as_deref())?;
-    let start = http::query(req, "next_token")
-        .map(|t| NextToken::parse(&t))
-        .transpose()?;
-    if let Some(token) = &start {
-        check_history_cursor(&store_id, &product_id, token)?;
-    }
-    let first_page = start.is_none();
+    cmd: StockHistory,
+) -> Result<Reply, ApiError> {
+    let RowKey {
+        store_id,
+        product_id,
+    } = &cmd.key;
+    caller.require_store(store_id)?;
+    let first_page = cmd.start.is_none();
     let (movements, next) = app
         .db
-        .movements(&store_id, &product_id, limit.get(), start)
+        .movements(store_id, product_id, cmd.limit.get(), cmd.start)
         .await?;
     if first_page
         && movements.is_empty()
-        && app
-            .db
-            .inventory_item(&store_id, &product_id)
-            .await?
-            .is_none()
+        && app.db.inventory_item(store_id, product_id).await?.is_none()
     {
-        return Err(row_not_found(&store_id, &product_id));
+        return Err(row_not_found(store_id, product_id));
     }
-    http::ok(&json!({
+    Reply::ok(&json!({
         "store_id": store_id,
         "product_id": product_id,
         "count": movements.len(),

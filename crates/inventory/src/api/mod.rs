@@ -1,13 +1,16 @@
-//! The endpoints' logic, one function each: parse the request into domain values, make one
-//! repository call, shape the response. Routes and function names are in `http::Endpoint`.
+//! The endpoints' logic, one handler each: the request arrives parsed into a typed command
+//! (`http::FromRequest`), the caller is checked against the store, one repository call serves
+//! it, and the reply is shaped here. The registry in `endpoints` ties handlers to functions.
 
 mod catalog;
+mod errors;
 mod ledger;
 mod listing;
 mod reservations;
 mod stock;
+mod views;
 
-pub use catalog::{list_categories, list_units, lookup_barcode, UNITS};
+pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, UNITS};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
 pub use reservations::{
@@ -15,6 +18,7 @@ pub use reservations::{
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,
 };
 pub use stock::{check_availability, get_product, update_stock};
+pub use views::{StorefrontRow, View};
 
 use crate::domain::StoreId;
 use crate::http::ApiError;
@@ -25,9 +29,13 @@ async fn require_store(app: &App, store_id: &StoreId) -> Result<(), ApiError> {
     if app.db.store_exists(store_id).await? {
         Ok(())
     } else {
-        Err(ApiError::not_found(
-            "store_not_found",
-            format!("store {store_id} has no inventory"),
-        ))
+        Err(store_not_found(store_id))
     }
+}
+
+fn store_not_found(store_id: &StoreId) -> ApiError {
+    ApiError::not_found(
+        "store_not_found",
+        format!("store {store_id} has no inventory"),
+    )
 }

@@ -7,10 +7,10 @@ use crate::db::{
 use crate::domain::{
     InvalidValue, Limit, NextToken, OrderId, ProductId, Quantity, ReservationId, StoreId,
 };
-use crate::http::{self, ApiError};
+use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
 /// The most lines a request body may carry before summing; the distinct-product limit is
@@ -52,23 +52,29 @@ pub fn reserve_request(
     )
 }
 
+/// `POST /api/v1/inventory/reserve`
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReserveBody {
+pub struct ReserveStock {
     store_id: StoreId,
     order_id: OrderId,
     items: Vec<LineBody>,
     expires_in_minutes: Option<i64>,
 }
 
-/// `POST /api/v1/inventory/reserve`: all lines or none; 201 the first time, 200 with the same
-/// reservation when the same order is sent again.
+impl FromRequest for ReserveStock {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        http::json_body(req)
+    }
+}
+
+/// All lines or none; 201 the first time, 200 with the same reservation when the same order is
+/// sent again.
 pub async fn reserve_stock(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let body: ReserveBody = http::json_body(req)?;
+    body: ReserveStock,
+) -> Result<Reply, ApiError> {
     caller.require_store(&body.store_id)?;
     let request = reserve_request(
         body.store_id,
@@ -85,7 +91,16 @@ pub async fn reserve_stock(
     } else {
         StatusCode::OK
     };
-    http::json(status, &reservation)
+    Reply::with_status(status, &reservation)
+}
+
+/// `POST /api/v1/inventory/release`: by `reservation_id`, or by `store_id` and `order_id`.
+pub enum ReleaseStock {
+    ById(ReservationId),
+    ByOrder {
+        store_id: StoreId,
+        order_id: OrderId,
+    },
 }
 
 #[derive(Deserialize)]
@@ -96,16 +111,29 @@ struct ReleaseBody {
     order_id: Option<OrderId>,
 }
 
-/// `POST /api/v1/inventory/release`: by `reservation_id`, or by `store_id` and `order_id`.
+impl FromRequest for ReleaseStock {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let body: ReleaseBody = http::json_body(req)?;
+        match (body.reservation_id, body.store_id, body.order_id) {
+            (Some(id), None, None) => Ok(Self::ById(id)),
+            (None, Some(store_id), Some(order_id)) => Ok(Self::ByOrder { store_id, order_id }),
+            _ => Err(InvalidValue::new(
+                "body",
+                "must have either reservation_id, or store_id with order_id",
+            )
+            .into()),
+        }
+    }
+}
+
 pub async fn release_stock(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let body: ReleaseBody = http::json_body(req)?;
-    let reservation = match (body.reservation_id, body.store_id, body.order_id) {
-        (Some(id), None, None) => load_for(app, caller, &id).await?,
-        (None, Some(store_id), Some(order_id)) => {
+    cmd: ReleaseStock,
+) -> Result<Reply, ApiError> {
+    let reservation = match cmd {
+        ReleaseStock::ById(id) => load_for(app, caller, &id).await?,
+        ReleaseStock::ByOrder { store_id, order_id } => {
             caller.require_store(&store_id)?;
             app.db
                 .reservation_for_order(&store_id, &order_id)
@@ -116,13 +144,6 @@ pub async fn release_stock(
                         format!("order {order_id} has no reservation in store {store_id}"),
                     )
                 })?
-        }
-        _ => {
-            return Err(InvalidValue::new(
-                "body",
-                "must have either reservation_id, or store_id with order_id",
-            )
-            .into())
         }
     };
     finish(app, caller, reservation, ReservationStatus::Released).await
@@ -151,46 +172,55 @@ async fn finish(
     caller: &Caller,
     reservation: Reservation,
     to: ReservationStatus,
-) -> Result<Response<Body>, ApiError> {
+) -> Result<Reply, ApiError> {
     let (reservation, _) = app
         .db
         .finish_reservation(reservation, to, &caller.actor(), app.clock.now())
         .await?;
-    http::ok(&reservation)
+    Reply::ok(&reservation)
 }
 
-fn reservation_id(req: &Request) -> Result<ReservationId, ApiError> {
-    http::path(req, "reservation_id", ReservationId::parse)
+/// A path naming one reservation: `/reservations/{reservation_id}/...`.
+pub struct ReservationPath {
+    id: ReservationId,
+}
+
+impl FromRequest for ReservationPath {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: http::path(req, "reservation_id", ReservationId::parse)?,
+        })
+    }
 }
 
 /// `POST /api/v1/reservations/{reservation_id}/complete`: the order is confirmed; ship the units.
 pub async fn complete_reservation(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
+    path: ReservationPath,
+) -> Result<Reply, ApiError> {
+    let reservation = load_for(app, caller, &path.id).await?;
     finish(app, caller, reservation, ReservationStatus::Completed).await
 }
 
 /// `POST /api/v1/reservations/{reservation_id}/release`
 pub async fn release_reservation(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
+    path: ReservationPath,
+) -> Result<Reply, ApiError> {
+    let reservation = load_for(app, caller, &path.id).await?;
     finish(app, caller, reservation, ReservationStatus::Released).await
 }
 
 /// `GET /api/v1/reservations/{reservation_id}`
 pub async fn get_reservation(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let reservation = load_for(app, caller, &reservation_id(req)?).await?;
-    http::ok(&reservation.as_of(app.clock.now()))
+    path: ReservationPath,
+) -> Result<Reply, ApiError> {
+    let reservation = load_for(app, caller, &path.id).await?;
+    Reply::ok(&reservation.as_of(app.clock.now()))
 }
 
 #[derive(Serialize)]
@@ -202,28 +232,46 @@ struct Reservations {
 }
 
 /// `GET /api/v1/reservations?store_id&status&limit&next_token`: newest first.
+pub struct ListReservations {
+    store_id: StoreId,
+    status: Option<ReservationStatus>,
+    limit: Limit,
+    start: Option<NextToken>,
+}
+
+impl FromRequest for ListReservations {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let store_id = http::required_query(req, "store_id", StoreId::parse)?;
+        let start = http::optional_query(req, "next_token", |t| NextToken::parse(&t))?;
+        if let Some(token) = &start {
+            check_reservations_cursor(&store_id, token)?;
+        }
+        Ok(Self {
+            status: http::optional_query(req, "status", |s| ReservationStatus::parse(&s))?,
+            limit: Limit::parse(http::query(req, "limit").as_deref())?,
+            start,
+            store_id,
+        })
+    }
+}
+
 pub async fn list_reservations(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let store_id = http::required_query(req, "store_id", StoreId::parse)?;
-    caller.require_store(&store_id)?;
-    let status = http::query(req, "status")
-        .map(|s| ReservationStatus::parse(&s))
-        .transpose()?;
-    let limit = Limit::parse(http::query(req, "limit").as_deref())?;
-    let start = http::query(req, "next_token")
-        .map(|t| NextToken::parse(&t))
-        .transpose()?;
-    if let Some(token) = &start {
-        check_reservations_cursor(&store_id, token)?;
-    }
+    cmd: ListReservations,
+) -> Result<Reply, ApiError> {
+    caller.require_store(&cmd.store_id)?;
     let (reservations, next) = app
         .db
-        .list_reservations(&store_id, status, limit.get(), start, app.clock.now())
+        .list_reservations(
+            &cmd.store_id,
+            cmd.status,
+            cmd.limit.get(),
+            cmd.start,
+            app.clock.now(),
+        )
         .await?;
-    http::ok(&Reservations {
+    Reply::ok(&Reservations {
         count: reservations.len(),
         reservations,
         next_token: Some(next.map(|t| t.encode())),
@@ -232,18 +280,29 @@ pub async fn list_reservations(
 
 /// `GET /api/v1/reservations/expired?limit`: reservations past their time that the sweeper has
 /// not released yet (they already hold nothing for readers).
+pub struct ListExpired {
+    limit: Limit,
+}
+
+impl FromRequest for ListExpired {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            limit: Limit::parse(http::query(req, "limit").as_deref())?,
+        })
+    }
+}
+
 pub async fn list_expired_reservations(
     app: &App,
-    req: &Request,
     caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
+    cmd: ListExpired,
+) -> Result<Reply, ApiError> {
     caller.require_every_store()?;
-    let limit = Limit::parse(http::query(req, "limit").as_deref())?;
     let reservations = app
         .db
-        .due_reservations(app.clock.now(), limit.get())
+        .due_reservations(app.clock.now(), cmd.limit.get())
         .await?;
-    http::ok(&Reservations {
+    Reply::ok(&Reservations {
         count: reservations.len(),
         reservations,
         next_token: None,

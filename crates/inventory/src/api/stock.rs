@@ -1,24 +1,33 @@
 //! One inventory row: read it, check it, change it.
 
+use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
     Idempotent, InventoryItem, MovementContext, Product, Retry, RowChange, TxRejected,
 };
 use crate::domain::{
-    IdempotencyKey, MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError,
-    StockOp, StoreId,
+    IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal, StockChange,
+    StockChangeError, StockOp, StoreId,
 };
-use crate::http::{self, ApiError};
+use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde::Serialize;
 use serde_json::json;
 
-pub(super) fn row_key(req: &Request) -> Result<(StoreId, ProductId), ApiError> {
-    Ok((
-        http::path(req, "store_id", StoreId::parse)?,
-        http::path(req, "product_id", ProductId::parse)?,
-    ))
+/// A path naming one inventory row: `{store_id}/{product_id}`.
+pub struct RowKey {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+}
+
+impl FromRequest for RowKey {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            store_id: http::path(req, "store_id", StoreId::parse)?,
+            product_id: http::path(req, "product_id", ProductId::parse)?,
+        })
+    }
 }
 
 pub(super) fn row_not_found(store_id: &StoreId, product_id: &ProductId) -> ApiError {
@@ -29,63 +38,125 @@ pub(super) fn row_not_found(store_id: &StoreId, product_id: &ProductId) -> ApiEr
 }
 
 #[derive(Serialize)]
-struct ItemWithProduct {
+struct ItemWithProduct<'a> {
     #[serde(flatten)]
-    item: InventoryItem,
+    item: RowView<'a>,
     product: Option<Product>,
 }
 
 /// `GET /api/v1/inventory/products/{store_id}/{product_id}`
-pub async fn get_product(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (store_id, product_id) = row_key(req)?;
+pub async fn get_product(app: &App, caller: &Caller, key: RowKey) -> Result<Reply, ApiError> {
     let (item, product) = tokio::try_join!(
-        app.db.inventory_item(&store_id, &product_id),
-        app.db.product(&product_id)
+        app.db.inventory_item(&key.store_id, &key.product_id),
+        app.db.product(&key.product_id)
     )?;
-    let item = item.ok_or_else(|| row_not_found(&store_id, &product_id))?;
-    http::ok(&ItemWithProduct { item, product })
+    let mut item = item.ok_or_else(|| row_not_found(&key.store_id, &key.product_id))?;
+    if let Some(product) = &product {
+        item.fill_from_product(product);
+    }
+    let view = View::for_caller(caller, &key.store_id);
+    Ok(Reply::ok(&ItemWithProduct {
+        item: view.row(&item),
+        product,
+    })?
+    .cached(view.cache()))
 }
 
 /// `GET /api/v1/inventory/products/{store_id}/{product_id}/availability?quantity=N`
-pub async fn check_availability(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (store_id, product_id) = row_key(req)?;
-    let quantity = http::required_query(req, "quantity", |raw| {
-        let units = raw.trim().parse::<i64>().map_err(|_| {
-            crate::domain::InvalidValue::new("quantity", "must be a whole number from 1 to 1000000")
-        })?;
-        Quantity::new("quantity", units)
-    })?;
+pub struct CheckAvailability {
+    key: RowKey,
+    quantity: Quantity,
+}
+
+impl FromRequest for CheckAvailability {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            key: RowKey::from_request(req)?,
+            quantity: http::required_query(req, "quantity", |raw| {
+                let units = raw.trim().parse::<i64>().map_err(|_| {
+                    InvalidValue::new("quantity", "must be a whole number from 1 to 1000000")
+                })?;
+                Quantity::new("quantity", units)
+            })?,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Availability<'a> {
+    store_id: &'a StoreId,
+    product_id: &'a ProductId,
+    requested_quantity: i64,
+    available: bool,
+    available_stock: i64,
+    in_stock: bool,
+    shortage: i64,
+    /// Back-office view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_stock: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_stock: Option<i64>,
+}
+
+pub async fn check_availability(
+    app: &App,
+    caller: &Caller,
+    cmd: CheckAvailability,
+) -> Result<Reply, ApiError> {
+    let RowKey {
+        store_id,
+        product_id,
+    } = &cmd.key;
     let item = app
         .db
-        .inventory_item(&store_id, &product_id)
+        .inventory_item(store_id, product_id)
         .await?
-        .ok_or_else(|| row_not_found(&store_id, &product_id))?;
-    let requested = quantity.get();
-    http::ok(&json!({
-        "store_id": store_id,
-        "product_id": product_id,
-        "requested_quantity": requested,
-        "available": item.available_stock >= requested,
-        "current_stock": item.current_stock,
-        "reserved_stock": item.reserved_stock,
-        "available_stock": item.available_stock,
-        "shortage": (requested - item.available_stock).max(0),
-    }))
+        .ok_or_else(|| row_not_found(store_id, product_id))?;
+    let view = View::for_caller(caller, store_id);
+    let back_office = view == View::BackOffice;
+    let requested = cmd.quantity.get();
+    let available_stock = item.available_stock.max(0);
+    Ok(Reply::ok(&Availability {
+        store_id,
+        product_id,
+        requested_quantity: requested,
+        available: available_stock >= requested,
+        available_stock,
+        in_stock: !item.is_out_of_stock(),
+        shortage: (requested - available_stock).max(0),
+        current_stock: back_office.then_some(item.current_stock),
+        reserved_stock: back_office.then_some(item.reserved_stock),
+    })?
+    .cached(view.cache()))
 }
 
 /// `PUT /api/v1/inventory/products/{store_id}/{product_id}/stock`
-pub async fn update_stock(
-    app: &App,
-    req: &Request,
-    caller: &Caller,
-) -> Result<Response<Body>, ApiError> {
-    let (store_id, product_id) = row_key(req)?;
+pub struct UpdateStock {
+    key: RowKey,
+    change: StockChange,
+    idempotency_key: Option<IdempotencyKey>,
+}
+
+impl FromRequest for UpdateStock {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            key: RowKey::from_request(req)?,
+            change: StockChange::from_json(http::body_bytes(req)?).map_err(|e| match e {
+                StockChangeError::Json(e) => ApiError::Body(e.to_string()),
+                StockChangeError::Invalid(e) => ApiError::Invalid(e),
+            })?,
+            idempotency_key: idempotency_key(req)?,
+        })
+    }
+}
+
+pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Result<Reply, ApiError> {
+    let RowKey {
+        store_id,
+        product_id,
+    } = cmd.key;
     caller.require_store(&store_id)?;
-    let change = StockChange::from_json(http::body_bytes(req)?).map_err(|e| match e {
-        StockChangeError::Json(e) => ApiError::Body(e.to_string()),
-        StockChangeError::Invalid(e) => ApiError::Invalid(e),
-    })?;
-    let (op, movement_type, reason) = match change {
+    let (op, movement_type, reason) = match cmd.change {
         StockChange::Delta { delta, reason } => {
             (StockOp::Add(delta.get()), MovementType::StockUpdate, reason)
         }
@@ -104,12 +175,14 @@ pub async fn update_stock(
     };
     let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
-    let idempotent = idempotent(req, &store_id, || {
-        format!(
+    let idempotent = cmd.idempotency_key.map(|key| Idempotent {
+        store_id: store_id.clone(),
+        request: format!(
             "PUT stock {store_id}/{product_id} {op:?} reason={:?}",
             context.reason
-        )
-    })?;
+        ),
+        key,
+    });
     let item = apply_one(
         app,
         RowChange {
@@ -121,7 +194,7 @@ pub async fn update_stock(
         idempotent,
     )
     .await?;
-    http::ok(&item)
+    Reply::ok(&item)
 }
 
 /// Applies one row's change with its ledger row, answering refusals as 404 or 409.
@@ -183,23 +256,14 @@ pub(super) async fn apply_one(
     }
 }
 
-/// The request's `Idempotency-Key`, if it sent one, with the request's canonical form.
+/// The request's `Idempotency-Key` header, if it sent one.
 ///
 /// # Errors
 /// 400 when the header is present but malformed.
-pub(super) fn idempotent(
-    req: &Request,
-    store_id: &StoreId,
-    canonical: impl FnOnce() -> String,
-) -> Result<Option<Idempotent>, ApiError> {
-    let Some(raw) = http::header(req, "idempotency-key") else {
-        return Ok(None);
-    };
-    Ok(Some(Idempotent {
-        store_id: store_id.clone(),
-        key: IdempotencyKey::parse(raw)?,
-        request: canonical(),
-    }))
+pub(super) fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    Ok(http::header(req, "idempotency-key")
+        .map(IdempotencyKey::parse)
+        .transpose()?)
 }
 
 fn refusal_conflict(refusal: Refusal, current: &InventoryItem) -> ApiError {

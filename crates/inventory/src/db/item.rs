@@ -67,6 +67,14 @@ pub fn cursor_key(token: crate::domain::NextToken) -> Item {
         .collect()
 }
 
+/// The key attributes of `item`, as a `LastEvaluatedKey` naming it would hold them.
+pub fn key_of(item: &Item, attributes: &[&str]) -> Item {
+    attributes
+        .iter()
+        .filter_map(|name| item.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+        .collect()
+}
+
 /// The cursor for a `LastEvaluatedKey`. Our keys are all strings; anything else would be a bug,
 /// and is dropped (the cursor then fails its owner's check rather than reaching DynamoDB).
 pub fn cursor(key: Item) -> crate::domain::NextToken {

@@ -374,12 +374,25 @@ impl Db {
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(movement_pk(store_id, product_id)))
             .scan_index_forward(false);
-        let (items, next) = self.fill_page(query, limit, start).await?;
-        let movements = items
-            .into_iter()
-            .map(|item| from_item::<MovementItem>(&self.tables.ledger, item).map(|m| m.movement))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((movements, next))
+        let table = &self.tables.ledger;
+        let page = self
+            .fill_page(
+                query,
+                &["pk", "sk"],
+                limit,
+                start,
+                false,
+                |slice| async move {
+                    slice
+                        .into_iter()
+                        .map(|(cursor, item)| {
+                            from_item::<MovementItem>(table, item).map(|m| (cursor, m.movement))
+                        })
+                        .collect()
+                },
+            )
+            .await?;
+        Ok((page.items, page.next))
     }
 }
 

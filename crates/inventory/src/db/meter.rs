@@ -62,9 +62,13 @@ impl Intercept for Meter {
         "InventoryMeter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: a client's interceptors see that hook before the operation's
+    // configuration, which names the operation, is in the bag. Serialization happens once per
+    // execution too, after it.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg

@@ -9,7 +9,9 @@ mod products;
 mod reservations;
 
 pub use idempotency::{Idempotent, Retry};
-pub use inventory::{check_inventory_cursor, InventoryFilter, InventoryItem, Page};
+pub use inventory::{
+    check_inventory_cursor, InventoryItem, RowFilter, StoreRows, MAX_JOIN_CALLS, MAX_STORE_PAGES,
+};
 pub use ledger::{check_history_cursor, Applied, Movement, MovementContext, RowChange, TxRejected};
 pub use meter::{Meter, Usage};
 pub use products::Product;
@@ -46,12 +48,17 @@ impl Tables {
     }
 }
 
+/// The catalog's categories, and when they were read.
+type CachedCategories = (std::time::Instant, std::collections::BTreeSet<String>);
+
 /// A DynamoDB client bound to this service's tables. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
     client: Client,
     tables: Tables,
     meter: Meter,
+    /// The catalog's categories as last read, and when (see `Db::categories`).
+    categories: std::sync::Arc<std::sync::Mutex<Option<CachedCategories>>>,
 }
 
 impl Db {
@@ -67,6 +74,7 @@ impl Db {
             client: Client::from_conf(config),
             tables,
             meter,
+            categories: std::sync::Arc::default(),
         }
     }
 
@@ -154,36 +162,95 @@ impl DbError {
     }
 }
 
+/// Items one Query examines when a page is filtered: DynamoDB's `Limit` counts items examined,
+/// not items kept, so a filtered page is read in slices of this many (or 1 MB).
+pub const EXAMINED_PER_CALL: usize = 100;
+/// Query calls one page may make. A page that is not full by then is answered short, with a
+/// cursor just past the last item examined: the client's next request continues from there.
+pub const MAX_CALLS_PER_PAGE: usize = 5;
+
+/// One page: the items kept, and where the next page starts (`None` at the end).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<crate::domain::NextToken>,
+}
+
+/// What a page's sifter keeps of one item: the item's cursor and its value.
+pub(crate) type Kept<T> = (crate::domain::NextToken, T);
+
 impl Db {
-    /// Runs `query` until `limit` items passed its filter or the results end. It never evaluates
-    /// more than the page still needs, so the last evaluated key is exactly where the next page
-    /// starts, and a filter never shrinks a page. Every cursor of the API comes from here.
+    /// The one way every listing pages: runs `query` from `start`, hands each slice of items
+    /// (with each item's cursor) to `sift`, which keeps what matches, until `limit` items are
+    /// kept, the results end, or [`MAX_CALLS_PER_PAGE`] calls were made.
+    ///
+    /// Unfiltered (`filtered` false), one call asks for exactly the items still needed. Filtered,
+    /// each call examines [`EXAMINED_PER_CALL`] items. The cursor is exact either way: past the
+    /// last item kept when the page filled up inside a slice, else past the last item examined,
+    /// so a client that follows the cursors sees every match once.
     ///
     /// # Errors
-    /// On a DynamoDB failure.
-    pub(crate) async fn fill_page(
+    /// On a DynamoDB failure, or what `sift` fails with.
+    pub(crate) async fn fill_page<T, F, Fut>(
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        key_attributes: &[&str],
         limit: usize,
         start: Option<crate::domain::NextToken>,
-    ) -> Result<(Vec<item::Item>, Option<crate::domain::NextToken>), DbError> {
+        filtered: bool,
+        mut sift: F,
+    ) -> Result<Page<T>, DbError>
+    where
+        F: FnMut(Vec<(crate::domain::NextToken, item::Item)>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Kept<T>>, DbError>>,
+    {
         let mut items = Vec::new();
         let mut start_key = start.map(item::cursor_key);
-        loop {
+        for _ in 0..MAX_CALLS_PER_PAGE {
+            let wanted = if filtered {
+                EXAMINED_PER_CALL
+            } else {
+                limit - items.len()
+            };
             let out = query
                 .clone()
                 .set_exclusive_start_key(start_key.take())
-                .limit(i32::try_from(limit - items.len()).unwrap_or(1))
+                .limit(i32::try_from(wanted).unwrap_or(100))
                 .send()
                 .await
                 .map_err(|e| DbError::sdk("Query", e))?;
-            items.extend(out.items.unwrap_or_default());
-            start_key = out.last_evaluated_key;
-            if start_key.is_none() || items.len() >= limit {
-                break;
+            let slice: Vec<_> = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(|i| (item::cursor(item::key_of(&i, key_attributes)), i))
+                .collect();
+            let examined = slice.len();
+            let kept = sift(slice).await?;
+            let mut taken = 0;
+            for (cursor, value) in kept {
+                items.push(value);
+                taken += 1;
+                if items.len() == limit {
+                    // Full inside the slice: continue right after this item, unless it was the
+                    // slice's last and the results end there.
+                    let next = if taken < examined || out.last_evaluated_key.is_some() {
+                        Some(cursor)
+                    } else {
+                        None
+                    };
+                    return Ok(Page { items, next });
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(Page { items, next: None }),
             }
         }
-        Ok((items, start_key.map(item::cursor)))
+        Ok(Page {
+            items,
+            next: start_key.map(item::cursor),
+        })
     }
 
     /// Inventory rows by key, read strongly consistent and concurrently; `None` where absent.

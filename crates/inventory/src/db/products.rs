@@ -5,6 +5,8 @@ use super::{Db, DbError};
 use crate::domain::{Barcode, Money, ProductId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
 
 /// A catalog product, as stored and as answered. Only `product_id` and `name` are required:
 /// rows written by the previous service may lack the rest.
@@ -74,14 +76,31 @@ impl Db {
             .transpose()
     }
 
-    /// The distinct categories of the catalog, sorted.
-    ///
-    /// A projected Scan of the catalog: fine for thousands of products. Past that, keep the set
-    /// in a summary item maintained on catalog writes.
+    /// The distinct categories of the catalog, sorted, at most `max_age` old: the catalog is
+    /// scanned (projected to `category`) at most once per `max_age` per process, not per call.
     ///
     /// # Errors
     /// On a DynamoDB failure.
-    pub async fn categories(&self) -> Result<BTreeSet<String>, DbError> {
+    pub async fn categories(&self, max_age: Duration) -> Result<BTreeSet<String>, DbError> {
+        let fresh = |at: &Instant| at.elapsed() < max_age;
+        if let Some((_, categories)) = self
+            .categories
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| fresh(at))
+        {
+            return Ok(categories.clone());
+        }
+        let categories = self.scan_categories().await?;
+        *self
+            .categories
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), categories.clone()));
+        Ok(categories)
+    }
+
+    async fn scan_categories(&self) -> Result<BTreeSet<String>, DbError> {
         let mut categories = BTreeSet::new();
         let mut pages = self
             .client

@@ -601,7 +601,7 @@ impl Db {
         start: Option<NextToken>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Reservation>, Option<NextToken>), DbError> {
-        let mut query = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.ledger)
@@ -609,36 +609,30 @@ impl Db {
             .key_condition_expression("reservation_store_id = :store")
             .expression_attribute_values(":store", s(store_id.as_str()))
             .scan_index_forward(false);
-        let active = s(ReservationStatus::Active.as_str());
-        query = match status {
-            None => query,
-            Some(ReservationStatus::Active) => query
-                .filter_expression("#status = :active AND expires_at_ms > :epoch")
-                .expression_attribute_values(":active", active)
-                .expression_attribute_values(":epoch", n(now.timestamp_millis())),
-            Some(ReservationStatus::Expired) => query
-                .filter_expression(
-                    "#status = :expired OR (#status = :active AND expires_at_ms <= :epoch)",
-                )
-                .expression_attribute_values(":active", active)
-                .expression_attribute_values(":expired", s(ReservationStatus::Expired.as_str()))
-                .expression_attribute_values(":epoch", n(now.timestamp_millis())),
-            Some(other) => query
-                .filter_expression("#status = :status")
-                .expression_attribute_values(":status", s(other.as_str())),
-        };
-        if status.is_some() {
-            query = query.expression_attribute_names("#status", "status");
-        }
-        let (items, next) = self.fill_page(query, limit, start).await?;
-        let reservations = items
-            .into_iter()
-            .map(|item| {
-                from_item::<ReservationItem>(&self.tables.ledger, item)
-                    .map(|r| r.reservation.as_of(now))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((reservations, next))
+        // The status is filtered here, not by DynamoDB: "active" and "expired" depend on now.
+        let table = &self.tables.ledger;
+        let page = self
+            .fill_page(
+                query,
+                &["pk", "sk", "reservation_store_id", "created_at"],
+                limit,
+                start,
+                status.is_some(),
+                |slice| async move {
+                    let mut kept = Vec::new();
+                    for (cursor, item) in slice {
+                        let reservation = from_item::<ReservationItem>(table, item)?
+                            .reservation
+                            .as_of(now);
+                        if status.is_none_or(|s| s == reservation.status) {
+                            kept.push((cursor, reservation));
+                        }
+                    }
+                    Ok(kept)
+                },
+            )
+            .await?;
+        Ok((page.items, page.next))
     }
 
     /// Active reservations whose time is up and that the sweeper has not yet released, oldest

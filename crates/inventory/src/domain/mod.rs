@@ -54,8 +54,8 @@ pub(crate) mod text;
 
 pub use barcode::Barcode;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
-pub use money::Money;
-pub use page::{Limit, NextToken};
+pub use money::{Money, Total};
+pub use page::{Limit, NextToken, PageNumber};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
 pub use stock::{AdjustmentType, MovementType, Refusal, Stock, StockOp};
 pub use text::{Actor, Reason, Reference, SearchQuery};

@@ -82,6 +82,47 @@ impl Serialize for Money {
     }
 }
 
+/// A sum of money: exact, and without the cap a single price has (a store's stock at cost may
+/// well exceed ten crore). Serialised like [`Money`], as a JSON number with two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Total(Decimal);
+
+impl Total {
+    /// The sum of `amount × units` over `items`, exact. `None` only past `Decimal`'s range
+    /// (about 7.9e28), which no store reaches.
+    pub fn of(items: impl IntoIterator<Item = (Money, i64)>) -> Option<Self> {
+        items
+            .into_iter()
+            .try_fold(Decimal::ZERO, |sum, (price, units)| {
+                price
+                    .amount()
+                    .checked_mul(Decimal::from(units))
+                    .and_then(|value| sum.checked_add(value))
+            })
+            .map(Self)
+    }
+
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+}
+
+impl fmt::Display for Total {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.0;
+        d.rescale(2);
+        write!(f, "{d}")
+    }
+}
+
+impl Serialize for Total {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
 /// Reads the decimal text: a string, or (through `db::item`) a DynamoDB `N` rendered as a string.
 /// Integers are accepted too; floats never are.
 impl<'de> Deserialize<'de> for Money {
@@ -124,6 +165,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&m).unwrap(), "45.50");
         let big = Money::parse("p", "99999999.99").unwrap();
         assert_eq!(serde_json::to_string(&big).unwrap(), "99999999.99");
+    }
+
+    #[test]
+    fn totals_are_exact_and_uncapped() {
+        let price = Money::parse("p", "1299.00").unwrap();
+        let total = Total::of([(price, 1_000_000)]).unwrap();
+        assert_eq!(serde_json::to_string(&total).unwrap(), "1299000000.00");
+        let cents = Money::parse("p", "0.10").unwrap();
+        assert_eq!(
+            Total::of([(cents, 3), (cents, 0)]).unwrap().to_string(),
+            "0.30"
+        );
     }
 
     #[test]

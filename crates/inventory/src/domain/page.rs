@@ -38,6 +38,30 @@ impl Default for Limit {
     }
 }
 
+/// A 1-based page number, for clients of the previous service that page by number: 1 to 10,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber(u32);
+
+impl PageNumber {
+    pub const MAX: u32 = 10_000;
+
+    /// # Errors
+    /// When the text is not a whole number from 1 to 10,000.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        match raw.trim().parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(InvalidValue::new(
+                "page",
+                "must be a whole number from 1 to 10000",
+            )),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A DynamoDB `LastEvaluatedKey` carried to the client and back, base64url-encoded JSON of its
 /// string attributes. Decoding checks only its form; the repository that issued it checks that
 /// it belongs to the same query before using it.

@@ -44,7 +44,9 @@ impl SearchQuery {
     }
 }
 
-/// Trims, then checks length in characters (not bytes) and refuses control characters.
+/// Trims, then checks length in characters (not bytes) and refuses control characters and
+/// format characters (Unicode category Cf: bidi overrides, zero-width spaces and joiners, the
+/// BOM), which can make a ledger line read other than it was written.
 pub(crate) fn bounded_text(
     field: &'static str,
     raw: String,
@@ -64,7 +66,18 @@ pub(crate) fn bounded_text(
             "must not contain control characters",
         ));
     }
+    if trimmed.chars().any(is_format_character) {
+        return Err(InvalidValue::new(
+            field,
+            "must not contain invisible formatting characters (Unicode category Cf, such as bidi overrides or zero-width spaces)",
+        ));
+    }
     Ok(trimmed.to_owned())
+}
+
+fn is_format_character(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
 }
 
 #[cfg(test)]
@@ -85,5 +98,25 @@ mod tests {
         assert!(Reason::parse("ए".repeat(500)).is_ok());
         assert!(Reason::parse("ए".repeat(501)).is_err());
         assert!(SearchQuery::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn text_refuses_format_characters_and_names_the_field() {
+        for sneaky in [
+            "paid\u{202E}devorppa",
+            "a\u{200B}b",
+            "\u{FEFF}bom",
+            "x\u{2066}y",
+            "a\u{200D}b",
+        ] {
+            let err = Reason::parse(sneaky).unwrap_err();
+            assert_eq!(err.field, "reason", "{sneaky:?}");
+            assert!(err.problem.contains("Cf"), "{}", err.problem);
+        }
+        assert_eq!(
+            Reference::parse("GRN\u{202A}1").unwrap_err().field,
+            "reference"
+        );
+        assert!(Reason::parse("दूध का पैकेट फटा").is_ok());
     }
 }

@@ -1,6 +1,5 @@
 //! The one place where errors become HTTP responses, as RFC 9457 problem details.
 
-use crate::db::{DbError, ReservationError};
 use crate::domain::InvalidValue;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
@@ -39,59 +38,13 @@ pub enum ApiError {
     TooLarge { limit: usize },
     /// 503: DynamoDB is throttling; the client may retry.
     #[error("the service is busy, retry shortly")]
-    Busy(#[source] DbError),
+    Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// 503: too many writers on the same rows at once; the client may retry.
     #[error("the stock rows are busy with other changes, retry shortly")]
     Contended,
     /// 500: a fault of ours or of DynamoDB. Logged with its cause, never described to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-impl From<DbError> for ApiError {
-    fn from(err: DbError) -> Self {
-        if err.is_throttling() {
-            Self::Busy(err)
-        } else {
-            Self::Internal(Box::new(err))
-        }
-    }
-}
-
-impl From<ReservationError> for ApiError {
-    fn from(err: ReservationError) -> Self {
-        match err {
-            ReservationError::NotFound => Self::not_found("reservation_not_found", "no such reservation"),
-            ReservationError::UnknownProducts(products) => Self::NotFound {
-                code: "inventory_item_not_found",
-                detail: format!(
-                    "the store does not stock {}",
-                    products.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                ),
-            },
-            ReservationError::Short(lines) => Self::conflict(
-                "insufficient_stock",
-                format!("{} of the order's lines cannot be had; nothing was reserved", lines.len()),
-                serde_json::json!({ "lines": lines }),
-            ),
-            ReservationError::IdempotencyMismatch { reservation_id } => Self::conflict(
-                "idempotency_mismatch",
-                "this order was already reserved with a different request; use a new order_id or repeat the original",
-                serde_json::json!({ "reservation_id": reservation_id }),
-            ),
-            ReservationError::NotActive(reservation) => Self::conflict(
-                "reservation_not_active",
-                format!("reservation {} is {}", reservation.reservation_id, reservation.status.as_str()),
-                serde_json::json!({
-                    "reservation_id": reservation.reservation_id,
-                    "reservation_status": reservation.status,
-                }),
-            ),
-            ReservationError::Contended => Self::Contended,
-            err @ ReservationError::Inconsistent(_) => Self::Internal(Box::new(err)),
-            ReservationError::Db(err) => err.into(),
-        }
-    }
 }
 
 impl ApiError {

@@ -1,20 +1,34 @@
-//! HTTP glue: reading a request into domain values, writing JSON responses, and the table of
-//! endpoints that both the Lambdas and the local gateway dispatch through.
+//! HTTP glue, and nothing above it: reading a request into domain values, writing JSON replies,
+//! and [`ApiError`], the one place errors become problem documents. This module is a leaf: it
+//! knows the domain's value types, never the endpoints (`api`) or who is calling (`auth`).
 
-mod endpoint;
 mod error;
 
-pub use endpoint::Endpoint;
 pub use error::{ApiError, Problem};
 
 use crate::domain::InvalidValue;
-use lambda_http::http::{header, StatusCode};
+use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// The largest request body accepted; API Gateway allows more, we need far less.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A whole request parsed into one typed command before anything else happens: path, query,
+/// body and headers are read here once, and the handler then works on the command alone.
+pub trait FromRequest: Sized {
+    /// # Errors
+    /// 400 (or 413) when any part of the request is missing, malformed or out of range.
+    fn from_request(req: &Request) -> Result<Self, ApiError>;
+}
+
+/// A request that needs nothing from the request (`GET /units`).
+impl FromRequest for () {
+    fn from_request(_req: &Request) -> Result<Self, ApiError> {
+        Ok(())
+    }
+}
 
 /// A required path parameter, parsed into its domain type.
 ///
@@ -39,12 +53,16 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A request header, as text (names are case-insensitive).
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// An optional query parameter, parsed into its domain type.
+///
+/// # Errors
+/// When present and invalid.
+pub fn optional_query<T>(
+    req: &Request,
+    name: &'static str,
+    parse: impl Fn(String) -> Result<T, InvalidValue>,
+) -> Result<Option<T>, ApiError> {
+    Ok(query(req, name).map(parse).transpose()?)
 }
 
 /// A required query parameter, parsed into its domain type.
@@ -74,6 +92,24 @@ pub fn bool_query(req: &Request, name: &'static str) -> Result<Option<bool>, Api
     }
 }
 
+/// A request header, as text (names are case-insensitive).
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The bearer token of the `Authorization` header, if there is one.
+pub fn bearer_token(req: &Request) -> Option<String> {
+    let value = header(req, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 /// The request body bytes, refused when too large.
 ///
 /// # Errors
@@ -100,18 +136,70 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::Body(e.to_string()))
 }
 
-/// A 200 response with a JSON body.
-pub fn ok<T: Serialize>(body: &T) -> Result<Response<Body>, ApiError> {
-    json(StatusCode::OK, body)
+/// How long, and by whom, a reply may be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Never kept: the back office's answers, and every write.
+    NoStore,
+    /// Kept by anyone (browsers, CDNs) for `max_age` seconds: the storefront's view. Stock moves,
+    /// so the age is short; `Vary: Authorization` keeps it apart from signed-in answers.
+    Public { max_age: u32 },
+    /// The back-office view of a public route: for the signed-in caller only, never shared.
+    Private,
 }
 
-/// A response with a JSON body and the given status.
-///
-/// # Errors
-/// When `body` does not serialise (a programming error, answered as 500).
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Response<Body>, ApiError> {
-    let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    Ok(with_body(status, "application/json", text))
+/// What a handler answers: a status, a JSON body, and its cache policy.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    body: String,
+    cache: Cache,
+}
+
+impl Reply {
+    /// 200 with `body`.
+    ///
+    /// # Errors
+    /// When `body` does not serialise (a programming error, answered as 500).
+    pub fn ok<T: Serialize>(body: &T) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::OK, body)
+    }
+
+    /// `status` with `body`.
+    ///
+    /// # Errors
+    /// When `body` does not serialise (a programming error, answered as 500).
+    pub fn with_status<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        Ok(Self {
+            status,
+            body,
+            cache: Cache::NoStore,
+        })
+    }
+
+    #[must_use]
+    pub fn cached(mut self, cache: Cache) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = with_body(self.status, "application/json", self.body);
+        let headers = response.headers_mut();
+        let cache_control = match self.cache {
+            Cache::NoStore => "no-store".to_owned(),
+            Cache::Private => "private, no-store".to_owned(),
+            Cache::Public { max_age } => format!("public, max-age={max_age}"),
+        };
+        if let Ok(value) = HeaderValue::from_str(&cache_control) {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+        if self.cache != Cache::NoStore {
+            headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+        }
+        response
+    }
 }
 
 /// The problem response for an error, logging 5xx causes with their chain.
@@ -130,7 +218,11 @@ pub fn problem_response(err: &ApiError) -> Response<Body> {
     }
     let text = serde_json::to_string(&err.problem())
         .unwrap_or_else(|_| r#"{"type":"/problems/internal_error","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal_error"}"#.to_owned());
-    with_body(status, "application/problem+json", text)
+    let mut response = with_body(status, "application/problem+json", text);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn with_body(status: StatusCode, content_type: &'static str, text: String) -> Response<Body> {

@@ -1,13 +1,27 @@
 //! Who is calling and what they may do, decided here once for every endpoint.
 //!
-//! API Gateway's JWT authorizer (or the local gateway, which checks tokens the same way)
-//! validates the token; its claims reach the function in the request context. This module turns
-//! them into a [`Principal`] and answers two questions: may this principal use this endpoint at
-//! all (checked before anything is read, so a 403 reveals nothing), and may it act for this store.
+//! On protected routes API Gateway's JWT authorizer (or the local gateway, which checks tokens
+//! the same way) validates the token and its claims reach the function in the request context.
+//! Public routes have no authorizer, so there the function checks a bearer token itself
+//! ([`jwt::JwtVerifier`]) to tell signed-in staff from the storefront. This module turns claims
+//! into a [`Principal`] and answers two questions: may this principal use this endpoint at all
+//! (checked before anything is read, so a 403 reveals nothing), and may it act for this store.
+
+pub mod jwt;
 
 use crate::domain::{Actor, StoreId};
-use crate::http::ApiError;
 use std::collections::{BTreeSet, HashMap};
+
+/// Why a caller may not do what it asked. Mapped to 401 and 403 in one place (`api::errors`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No token where one is needed, or a token without a usable identity.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A valid token whose roles or stores do not cover the request.
+    #[error("{0}")]
+    Forbidden(&'static str),
+}
 
 /// The claim listing the caller's roles. `cognito:groups` is read too, so Cognito groups can
 /// carry roles without a custom claim.
@@ -15,16 +29,20 @@ pub const ROLES_CLAIM: &str = "roles";
 pub const COGNITO_GROUPS_CLAIM: &str = "cognito:groups";
 /// The claim listing the store ids a scoped caller may act for.
 pub const STORES_CLAIM: &str = "store_ids";
+/// Cognito puts custom user-pool attributes in tokens under `custom:`; read it too, so a pool
+/// needs no pre-token-generation trigger to rename the claim.
+pub const COGNITO_STORES_CLAIM: &str = "custom:store_ids";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// Everything, for every store, including catalog and location writes.
     Admin,
-    /// Staff's rights plus editing inventory records and reorder settings, for their stores.
+    /// Every permission, but only for the stores in their token: staff's rights plus completing
+    /// reservations.
     StoreManager,
-    /// Change stock, adjust, reserve and release, for their stores.
+    /// Back-office reads, change stock, adjust, reserve and release, for their stores.
     Staff,
-    /// The order system: reserve, complete and release, for any store.
+    /// The order system: back-office reads, reserve, complete and release, for any store.
     Service,
 }
 
@@ -92,22 +110,23 @@ impl Principal {
     ///
     /// # Errors
     /// 401 when there is no usable subject.
-    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, AuthError> {
         let subject = claims
             .get("sub")
             .and_then(|s| Actor::parse(s.as_str()).ok())
-            .ok_or_else(|| ApiError::Unauthenticated("the token has no usable subject".into()))?;
+            .ok_or(AuthError::Unauthenticated(
+                "the token has no usable subject",
+            ))?;
         let roles = [ROLES_CLAIM, COGNITO_GROUPS_CLAIM]
             .iter()
             .filter_map(|claim| claims.get(*claim))
             .flat_map(|value| claim_list(value))
             .filter_map(|r| Role::parse(&r))
             .collect();
-        let stores = claims
-            .get(STORES_CLAIM)
-            .map(|value| claim_list(value))
-            .unwrap_or_default()
-            .into_iter()
+        let stores = [STORES_CLAIM, COGNITO_STORES_CLAIM]
+            .iter()
+            .filter_map(|claim| claims.get(*claim))
+            .flat_map(|value| claim_list(value))
             .filter_map(|s| StoreId::parse(s).ok())
             .collect();
         Ok(Self {
@@ -153,24 +172,22 @@ impl Caller {
     pub fn admit(
         access: Access,
         claims: Option<&HashMap<String, String>>,
-    ) -> Result<Self, ApiError> {
-        let principal = claims
-            .filter(|c| !c.is_empty())
-            .map(Principal::from_claims)
-            .transpose()?;
+    ) -> Result<Self, AuthError> {
+        let claims = claims.filter(|c| !c.is_empty());
         let Access::Requires(permission) = access else {
+            // A public route serves anyone; a token that names nobody is no identity.
             return Ok(Self {
-                principal,
+                principal: claims.and_then(|c| Principal::from_claims(c).ok()),
                 permission: None,
             });
         };
-        let Some(principal) = principal else {
-            return Err(ApiError::Unauthenticated(
-                "this route needs a bearer token".into(),
+        let Some(principal) = claims.map(Principal::from_claims).transpose()? else {
+            return Err(AuthError::Unauthenticated(
+                "this route needs a bearer token",
             ));
         };
         if !principal.may(permission) {
-            return Err(ApiError::Forbidden("your roles do not allow this".into()));
+            return Err(AuthError::Forbidden("your roles do not allow this"));
         }
         Ok(Self {
             principal: Some(principal),
@@ -186,9 +203,18 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may see the back office's view of `store` (costs, levels, reserved
+    /// stock): on a public route, only a signed-in caller whose roles grant back-office reads
+    /// for that store.
+    pub fn may_read_back_office(&self, store: &StoreId) -> bool {
+        self.principal
+            .as_ref()
+            .is_some_and(|p| p.may_for(Permission::ReadBackOffice, store))
+    }
+
     /// # Errors
     /// 403 when the caller may not act for `store`.
-    pub fn require_store(&self, store: &StoreId) -> Result<(), ApiError> {
+    pub fn require_store(&self, store: &StoreId) -> Result<(), AuthError> {
         match (&self.principal, self.permission) {
             (Some(p), Some(permission)) if !p.may_for(permission, store) => {
                 Err(store_not_covered())
@@ -202,16 +228,16 @@ impl Caller {
     ///
     /// # Errors
     /// 403 for a store-scoped caller.
-    pub fn require_store_of_missing(&self) -> Result<(), ApiError> {
+    pub fn require_store_of_missing(&self) -> Result<(), AuthError> {
         self.require_every_store().map_err(|_| store_not_covered())
     }
 
     /// # Errors
     /// 403 unless the caller may act for every store (admin, service).
-    pub fn require_every_store(&self) -> Result<(), ApiError> {
+    pub fn require_every_store(&self) -> Result<(), AuthError> {
         match (&self.principal, self.permission) {
             (Some(p), Some(permission)) if !p.may_everywhere(permission) => Err(
-                ApiError::Forbidden("this route covers every store; your token does not".into()),
+                AuthError::Forbidden("this route covers every store; your token does not"),
             ),
             _ => Ok(()),
         }
@@ -226,18 +252,18 @@ impl Caller {
 
     /// # Errors
     /// 403 when a body names an actor other than the token's subject.
-    pub fn check_claimed_actor(&self, claimed: Option<&Actor>) -> Result<(), ApiError> {
+    pub fn check_claimed_actor(&self, claimed: Option<&Actor>) -> Result<(), AuthError> {
         match (claimed, &self.principal) {
-            (Some(claimed), Some(p)) if *claimed != p.subject => Err(ApiError::Forbidden(
-                "created_by must be your own identity (or left out): the ledger records the token's subject".into(),
+            (Some(claimed), Some(p)) if *claimed != p.subject => Err(AuthError::Forbidden(
+                "created_by must be your own identity (or left out): the ledger records the token's subject",
             )),
             _ => Ok(()),
         }
     }
 }
 
-fn store_not_covered() -> ApiError {
-    ApiError::Forbidden("your token does not cover this store".into())
+fn store_not_covered() -> AuthError {
+    AuthError::Forbidden("your token does not cover this store")
 }
 
 /// A list-valued claim as API Gateway passes it: `[a b]` for a JSON array, or a comma- or
@@ -310,14 +336,42 @@ mod tests {
     fn protected_routes_need_claims_with_a_subject() {
         assert!(matches!(
             Caller::admit(Access::Requires(Permission::Reserve), None),
-            Err(ApiError::Unauthenticated(_))
+            Err(AuthError::Unauthenticated(_))
         ));
         let no_sub = claims(&[("roles", "admin")]);
         assert!(matches!(
             Caller::admit(Access::Requires(Permission::Reserve), Some(&no_sub)),
-            Err(ApiError::Unauthenticated(_))
+            Err(AuthError::Unauthenticated(_))
         ));
         assert!(Caller::admit(Access::Public, None).is_ok());
+    }
+
+    #[test]
+    fn cognito_custom_store_claim_scopes_like_store_ids() {
+        let c = Caller::admit(
+            Access::Requires(Permission::ChangeStock),
+            Some(&claims(&[
+                ("sub", "u1"),
+                ("cognito:groups", "[staff]"),
+                ("custom:store_ids", "s1,s2"),
+            ])),
+        )
+        .unwrap();
+        assert!(c.require_store(&StoreId::parse("s2").unwrap()).is_ok());
+        assert!(c.require_store(&StoreId::parse("s3").unwrap()).is_err());
+    }
+
+    #[test]
+    fn only_back_office_roles_for_the_store_see_the_back_office_view() {
+        let s1 = StoreId::parse("s1").unwrap();
+        let staff = claims(&[("sub", "u1"), ("roles", "staff"), ("store_ids", "s1")]);
+        let customer = claims(&[("sub", "c1"), ("roles", "customer")]);
+        let public =
+            |c: Option<&HashMap<String, String>>| Caller::admit(Access::Public, c).unwrap();
+        assert!(public(Some(&staff)).may_read_back_office(&s1));
+        assert!(!public(Some(&staff)).may_read_back_office(&StoreId::parse("s2").unwrap()));
+        assert!(!public(Some(&customer)).may_read_back_office(&s1));
+        assert!(!public(None).may_read_back_office(&s1));
     }
 
     #[test]
@@ -325,7 +379,7 @@ mod tests {
         let c = claims(&[("sub", "u"), ("roles", "superuser"), ("store_ids", "s1")]);
         assert!(matches!(
             Caller::admit(Access::Requires(Permission::ReadBackOffice), Some(&c)),
-            Err(ApiError::Forbidden(_))
+            Err(AuthError::Forbidden(_))
         ));
     }
 }
