@@ -7,14 +7,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 port=${FUZZ_PORT:-3100}
+dynamodb_port=${DYNAMODB_PORT:-8000}
 max_examples=${FUZZ_MAX_EXAMPLES:-100}
 budget=${FUZZ_BUDGET_SECONDS:-540}
 state="$root/.local"
 mkdir -p "$state/fuzz"
 
-scripts/dynamodb-local.sh start 8000
+scripts/dynamodb-local.sh start "$dynamodb_port"
 cargo build --quiet -p inventory-local
-export DYNAMODB_ENDPOINT=http://127.0.0.1:8000
+export DYNAMODB_ENDPOINT=http://127.0.0.1:$dynamodb_port
 prefix="fuzz$(date +%s)-"
 target/debug/inventory-local --table-prefix "$prefix" setup
 target/debug/inventory-local --table-prefix "$prefix" serve --port "$port" >"$state/fuzz-gateway.log" 2>&1 &
