@@ -1,7 +1,8 @@
 //! The order Lambda's direct-invoke handler: check, reserve, commit, release and deduct by
 //! order id, with the same semantics, errors and idempotency as the HTTP routes.
 
-use inventory::db::{LineAvailability, Movement};
+use inventory::db::Movement;
+use inventory::domain::LineAvailability;
 use inventory::domain::{MovementType, ProductId, StoreId};
 use inventory::orders::{handle, OrderAction, OrderResult};
 use serde_json::{json, Value};

@@ -40,11 +40,9 @@ impl App {
         Ok(Self::new(Db::new(db::client_from_env().await, tables)))
     }
 
-    /// The time stamped on writes, RFC 3339 in UTC with milliseconds.
-    pub fn now(&self) -> String {
-        self.clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    /// The time stamped on writes, to the millisecond (what its RFC 3339 text keeps).
+    pub fn now(&self) -> DateTime<Utc> {
+        domain::time::to_the_millisecond(self.clock.now())
     }
 }
 

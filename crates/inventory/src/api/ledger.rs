@@ -2,10 +2,10 @@
 
 use super::stock::{apply_one, idempotent, row_key, row_not_found};
 use crate::auth::Caller;
-use crate::db::{check_history_cursor, MovementContext, RowChange};
+use crate::db::{check_history_cursor, KeyedOperation, MovementContext, RowChange};
 use crate::domain::{
-    Actor, AdjustmentType, Limit, MovementType, NextToken, ProductId, Reason, Reference,
-    StockDelta, StockOp, StoreId,
+    Actor, AdjustmentRequest, AdjustmentType, Limit, MovementType, NextToken, ProductId, Reason,
+    Reference, StockDelta, StockOp, StoreId,
 };
 use crate::http::{self, ApiError};
 use crate::App;
@@ -34,6 +34,15 @@ pub async fn adjust_stock(
     let body: AdjustBody = http::json_body(req)?;
     caller.require_store(&body.store_id)?;
     caller.check_claimed_actor(body.created_by.as_ref())?;
+    let fingerprint = AdjustmentRequest {
+        store_id: &body.store_id,
+        product_id: &body.product_id,
+        quantity_change: body.quantity_change.get(),
+        adjustment_type: body.adjustment_type,
+        reason: &body.reason,
+        reference: body.reference.as_ref(),
+    }
+    .fingerprint();
     let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
     context.adjustment_type = Some(body.adjustment_type);
     context.reason = Some(body.reason);
@@ -43,17 +52,13 @@ pub async fn adjust_stock(
         product_id: body.product_id,
         op: StockOp::Add(body.quantity_change.get()),
     };
-    let idempotent = idempotent(req, &change.store_id, || {
-        format!(
-            "POST adjust {}/{} {:?} {:?} reason={:?} reference={:?}",
-            change.store_id,
-            change.product_id,
-            change.op,
-            context.adjustment_type,
-            context.reason,
-            context.reference
-        )
-    })?;
+    let idempotent = idempotent(
+        req,
+        &change.store_id,
+        caller,
+        KeyedOperation::AdjustStock,
+        fingerprint,
+    )?;
     let item = apply_one(app, change, &context, idempotent).await?;
     http::ok(&item)
 }

@@ -2,11 +2,12 @@
 
 use crate::auth::Caller;
 use crate::db::{
-    Idempotent, InventoryItem, MovementContext, Product, Retry, RowChange, TxRejected,
+    Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext, Product, Retry, RowChange,
+    TxOutcome,
 };
 use crate::domain::{
-    IdempotencyKey, MovementType, ProductId, Quantity, Refusal, StockChange, StockChangeError,
-    StockOp, StoreId,
+    Fingerprint, IdempotencyKey, MovementType, ProductId, Quantity, Refusal, StockChange,
+    StockChangeError, StockChangeRequest, StockOp, StoreId,
 };
 use crate::http::{self, ApiError};
 use crate::App;
@@ -85,6 +86,12 @@ pub async fn update_stock(
         StockChangeError::Json(e) => ApiError::Body(e.to_string()),
         StockChangeError::Invalid(e) => ApiError::Invalid(e),
     })?;
+    let fingerprint = StockChangeRequest {
+        store_id: &store_id,
+        product_id: &product_id,
+        change: &change,
+    }
+    .fingerprint();
     let (op, movement_type, reason) = match change {
         StockChange::Delta { delta, reason } => {
             (StockOp::Add(delta.get()), MovementType::StockUpdate, reason)
@@ -104,12 +111,13 @@ pub async fn update_stock(
     };
     let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
-    let idempotent = idempotent(req, &store_id, || {
-        format!(
-            "PUT stock {store_id}/{product_id} {op:?} reason={:?}",
-            context.reason
-        )
-    })?;
+    let idempotent = idempotent(
+        req,
+        &store_id,
+        caller,
+        KeyedOperation::UpdateStock,
+        fingerprint,
+    )?;
     let item = apply_one(
         app,
         RowChange {
@@ -131,16 +139,16 @@ pub(super) async fn apply_one(
     context: &MovementContext,
     idempotent: Option<Idempotent>,
 ) -> Result<InventoryItem, ApiError> {
-    let extras = match &idempotent {
+    let guards = match &idempotent {
         Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
         None => Vec::new(),
     };
     match app
         .db
-        .transact(std::slice::from_ref(&change), context, &extras)
+        .transact(std::slice::from_ref(&change), context, &guards)
         .await?
     {
-        Ok(mut applied) => {
+        TxOutcome::Applied(mut applied) => {
             let applied = applied
                 .pop()
                 .ok_or_else(|| ApiError::Internal("no change applied".into()))?;
@@ -154,12 +162,12 @@ pub(super) async fn apply_one(
             );
             Ok(applied.item)
         }
-        Err(TxRejected::Extra {
-            index: 0,
-            old: Some(existing),
-        }) => {
+        TxOutcome::GuardFailed {
+            guard: Guard::IdempotencyKey,
+            existing: Some(existing),
+        } => {
             let idempotent = idempotent
-                .ok_or_else(|| ApiError::Internal("an unexpected extra failed".into()))?;
+                .ok_or_else(|| ApiError::Internal("a key guard failed without a key".into()))?;
             match app.db.compare_retry(existing, &idempotent)? {
                 // Applied once already: answer the row as it is now, change nothing.
                 Retry::Same => app
@@ -174,31 +182,36 @@ pub(super) async fn apply_one(
                 )),
             }
         }
-        Err(TxRejected::NotFound(_)) => Err(row_not_found(&change.store_id, &change.product_id)),
-        Err(TxRejected::Refused(mut refused)) => match refused.pop() {
-            Some((_, refusal, current)) => Err(refusal_conflict(refusal, &current)),
+        TxOutcome::RowsMissing(_) => Err(row_not_found(&change.store_id, &change.product_id)),
+        TxOutcome::Refused(mut refused) => match refused.pop() {
+            Some(refused) => Err(refusal_conflict(refused.refusal, &refused.row)),
             None => Err(ApiError::Contended),
         },
-        Err(TxRejected::Contended | TxRejected::Extra { .. }) => Err(ApiError::Contended),
+        TxOutcome::Contended | TxOutcome::GuardFailed { .. } => Err(ApiError::Contended),
     }
 }
 
-/// The request's `Idempotency-Key`, if it sent one, with the request's canonical form.
+/// The request's `Idempotency-Key`, if it sent one, scoped to the caller, the operation and the
+/// store, with the request's fingerprint.
 ///
 /// # Errors
 /// 400 when the header is present but malformed.
 pub(super) fn idempotent(
     req: &Request,
     store_id: &StoreId,
-    canonical: impl FnOnce() -> String,
+    caller: &Caller,
+    operation: KeyedOperation,
+    request: Fingerprint,
 ) -> Result<Option<Idempotent>, ApiError> {
     let Some(raw) = http::header(req, "idempotency-key") else {
         return Ok(None);
     };
     Ok(Some(Idempotent {
         store_id: store_id.clone(),
+        actor: caller.actor(),
+        operation,
         key: IdempotencyKey::parse(raw)?,
-        request: canonical(),
+        request,
     }))
 }
 
