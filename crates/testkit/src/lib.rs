@@ -23,6 +23,9 @@ use tower::ServiceExt;
 pub use inventory_local::seed;
 
 pub mod contract;
+mod steps;
+
+pub use steps::*;
 
 /// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
 pub fn endpoint() -> String {
