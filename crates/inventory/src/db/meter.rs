@@ -62,9 +62,13 @@ impl Intercept for Meter {
         "InventoryMeter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: a client's interceptors run that hook before the operation's
+    // configuration (and so its `Metadata`) is in the bag, and every call counted as "unknown".
+    // Serialization happens once per call, after it, and before the SDK's retries.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg
