@@ -151,3 +151,193 @@ async fn a_reservation_completed_just_before_its_expiry_is_not_swept() {
         "the shipment stands"
     );
 }
+
+// The sweeper's bounds: time checked per reservation, one attempt per reservation.
+
+/// Three reservations of one unit each (p1, p2, p3), due: each made 10 s after the one before,
+/// so the sweeper meets them in that order, then the clock moved past all three.
+async fn three_due_reservations(app: &TestApp) -> [String; 3] {
+    let mut ids = Vec::new();
+    for (i, product) in ["p1", "p2", "p3"].into_iter().enumerate() {
+        app.given_stock("s1", product, 10).await;
+        ids.push(
+            app.reserved(&expiring(order(&format!("o{i}"), &[(product, 1)]), 1))
+                .await,
+        );
+        app.app.clock.advance(Duration::seconds(10));
+    }
+    app.app.clock.advance(Duration::minutes(2));
+    [ids[0].clone(), ids[1].clone(), ids[2].clone()]
+}
+
+#[tokio::test]
+async fn the_sweep_checks_its_time_before_each_reservation_and_reports_what_it_left() {
+    let app = TestApp::with_manual_clock().await;
+    three_due_reservations(&app).await;
+    let mut asked = 0;
+
+    let report = inventory::expiry::sweep_while(&app.app, || {
+        asked += 1;
+        asked <= 1
+    })
+    .await;
+
+    assert_eq!(
+        (report.expired, report.left, report.more),
+        (1, 2, true),
+        "time ran out after the first reservation of the batch: {report:?}"
+    );
+    assert_eq!(app.stock_of("s1", "p1").await, (10, 0, 10), "p1 expired");
+    assert_eq!(app.stock_of("s1", "p2").await, (10, 1, 9), "p2 still held");
+    assert_eq!(app.stock_of("s1", "p3").await, (10, 1, 9), "p3 still held");
+    let next = inventory::expiry::sweep(&app.app).await;
+    assert_eq!(
+        (next.expired, next.left, next.more),
+        (2, 0, false),
+        "the next run takes what was left: {next:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_sweep_without_time_changes_nothing_and_reports_the_whole_batch_left() {
+    let app = TestApp::with_manual_clock().await;
+    three_due_reservations(&app).await;
+    let before = app.snapshot().await;
+
+    let report = inventory::expiry::sweep_while(&app.app, || false).await;
+
+    assert_eq!(
+        (report.expired, report.skipped, report.failed, report.left),
+        (0, 0, 0, 3),
+        "{report:?}"
+    );
+    assert!(report.more, "due reservations remain: {report:?}");
+    assert_eq!(app.snapshot().await, before, "nothing was written");
+}
+
+/// Before the first TransactWriteItems of the client it is installed on, another writer (the
+/// service's own engine, on a client of its own) delivers one unit to `row`: the sweeper's
+/// write then meets a row that moved on since it was read.
+#[derive(Debug)]
+struct AnotherWriterFirst {
+    fired: std::sync::atomic::AtomicBool,
+    tables: inventory::db::Tables,
+    row: (&'static str, &'static str),
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for AnotherWriterFirst {
+    fn name(&self) -> &'static str {
+        "AnotherWriterFirst"
+    }
+
+    // The operation's name is in the bag from serialization on (see `db::meter`).
+    fn read_before_serialization(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        let operation = cfg.load::<Metadata>().map(Metadata::name);
+        if operation != Some("TransactWriteItems")
+            || self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        let (tables, (store, product), now) = (self.tables.clone(), self.row, self.now);
+        // Interceptors are synchronous: the other writer runs on a thread and runtime of its own.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                use inventory::db::{Db, MovementContext, RowChange, TxOutcome};
+                use inventory::domain::{Actor, MovementType, ProductId, StockOp, StoreId};
+                let db = Db::new(
+                    inventory::db::local_client(&testkit::endpoint()).await,
+                    tables,
+                );
+                let change = RowChange {
+                    store_id: StoreId::parse(store).expect("store"),
+                    product_id: ProductId::parse(product).expect("product"),
+                    op: StockOp::Add(1),
+                };
+                let context = MovementContext::new(
+                    MovementType::StockUpdate,
+                    Actor::parse("delivery").expect("actor"),
+                    now,
+                );
+                let outcome = db.transact(&[change], &context, &[]).await;
+                assert!(
+                    matches!(outcome, Ok(TxOutcome::Applied(_))),
+                    "the other writer got there first: {outcome:?}"
+                );
+            });
+        })
+        .join()
+        .expect("the other writer finished");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_a_row_another_writer_holds_after_one_attempt_for_the_next_run() {
+    let app = TestApp::with_manual_clock().await;
+    let [first, second, third] = three_due_reservations(&app).await;
+    let client = app
+        .client
+        .config()
+        .to_builder()
+        .interceptor(AnotherWriterFirst {
+            fired: false.into(),
+            tables: app.tables.clone(),
+            row: ("s1", "p1"),
+            now: app.app.clock.now(),
+        })
+        .build();
+    let sweeper = inventory::App {
+        db: inventory::db::Db::new(
+            aws_sdk_dynamodb::Client::from_conf(client),
+            app.tables.clone(),
+        ),
+        clock: app.app.clock.clone(),
+    };
+
+    let report = inventory::expiry::sweep(&sweeper).await;
+    let writes = sweeper.db.meter().peek().calls_of("TransactWriteItems");
+    let p1_after_first_run = app.stock_of("s1", "p1").await;
+    let next = inventory::expiry::sweep(&app.app).await;
+
+    assert_eq!(
+        (report.expired, report.left, report.failed, report.more),
+        (2, 1, 0, true),
+        "the busy row's reservation was left, the others expired: {report:?}"
+    );
+    assert_eq!(
+        writes, 3,
+        "one attempt per reservation: the busy one was not retried"
+    );
+    assert_eq!(
+        p1_after_first_run,
+        (11, 1, 10),
+        "p1 got its delivery and is still held for {first}"
+    );
+    assert_eq!(
+        app.stock_of("s1", "p2").await,
+        (10, 0, 10),
+        "{second} expired"
+    );
+    assert_eq!(
+        app.stock_of("s1", "p3").await,
+        (10, 0, 10),
+        "{third} expired"
+    );
+    assert_eq!(
+        (next.expired, next.left, next.more),
+        (1, 0, false),
+        "the next run expires what was left: {next:?}"
+    );
+    assert_eq!(app.stock_of("s1", "p1").await, (11, 0, 11));
+}

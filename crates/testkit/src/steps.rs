@@ -293,3 +293,60 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// Writes an item exactly as given, into `table`: a row as another system left it.
+    pub async fn given_item(
+        &self,
+        table: &str,
+        item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    ) {
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("item written");
+    }
+
+    /// Sends a request as the holder of `token`, with an `Idempotency-Key`.
+    pub async fn send_keyed(
+        &self,
+        token: &str,
+        key: &str,
+        method: &str,
+        uri: &str,
+        body: &str,
+    ) -> TestResponse {
+        let bearer = format!("Bearer {token}");
+        self.send_with_headers(
+            &[("authorization", bearer.as_str()), ("idempotency-key", key)],
+            method,
+            uri,
+            Some(body),
+        )
+        .await
+    }
+
+    /// Every ledger-table item whose sort key is `sk` (`IDEM`, `ORDER`, `RES`).
+    pub async fn ledger_items(
+        &self,
+        sk: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.client
+            .scan()
+            .table_name(&self.tables.ledger)
+            .consistent_read(true)
+            .filter_expression("sk = :sk")
+            .expression_attribute_values(
+                ":sk",
+                aws_sdk_dynamodb::types::AttributeValue::S(sk.to_owned()),
+            )
+            .send()
+            .await
+            .expect("scan")
+            .items
+            .unwrap_or_default()
+    }
+}
