@@ -1,7 +1,7 @@
 //! `inventory-local`: set up DynamoDB Local from template.yaml and serve the API on 127.0.0.1.
 
 use clap::{Parser, Subcommand};
-use inventory::db::{local_client, Db};
+use inventory::db::{local_client, Db, Tables};
 use inventory::App;
 use inventory_local::auth::{DevKeys, TokenSpec};
 use inventory_local::tables::{create_tables, TableNames};
@@ -47,6 +47,20 @@ enum Command {
     Bench {
         #[arg(long, default_value_t = 300)]
         requests: usize,
+    },
+    /// Copy the catalog fields (name, brand, category, unit, barcode) onto inventory rows that
+    /// lack them, in pages of 100 rows (one Scan page, one BatchGetItem, one conditional update
+    /// per row to fill). Safe to repeat: rows already filled are skipped, and no field that is
+    /// there is overwritten.
+    BackfillCatalogFields {
+        /// Stop after this many pages (100 rows each); run again to go on.
+        #[arg(long, default_value_t = 100)]
+        max_pages: usize,
+        /// Use the real AWS account (the default credential chain and region) instead of
+        /// `--endpoint`. Table names come from PRODUCTS_TABLE, INVENTORY_TABLE and LEDGER_TABLE
+        /// when set, else from the template (with `--table-prefix`).
+        #[arg(long)]
+        aws: bool,
     },
     /// Print a dev token signed with the local key (created on first use in .local/dev-jwt).
     Token {
@@ -107,6 +121,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", keys()?.sign(&spec.claims())?);
         return Ok(());
     }
+    if let Command::BackfillCatalogFields { max_pages, aws } = &cli.command {
+        let (client, tables) = if *aws {
+            let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let tables = Tables::from_env().or_else(|_| names.tables())?;
+            (aws_sdk_dynamodb::Client::new(&config), tables)
+        } else {
+            (local_client(&cli.endpoint).await, names.tables()?)
+        };
+        let report = Db::new(client, tables)
+            .backfill_catalog_fields(*max_pages)
+            .await?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     let client = local_client(&cli.endpoint).await;
     match cli.command {
         Command::Setup { demo } => {
@@ -134,7 +162,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             axum::serve(listener, router).await?;
         }
-        Command::Token { .. } => {}
+        Command::Token { .. } | Command::BackfillCatalogFields { .. } => {}
         Command::Bench { requests } => {
             let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
             println!(
