@@ -6,6 +6,7 @@ mod catalog;
 mod contract;
 mod expiry;
 mod finishing;
+mod idempotency;
 mod ledger;
 mod listing;
 mod load;
