@@ -8,6 +8,7 @@ mod expiry;
 mod finishing;
 mod idempotency;
 mod ledger;
+mod legacy_rows;
 mod listing;
 mod load;
 mod local_run;

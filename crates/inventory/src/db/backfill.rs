@@ -7,7 +7,7 @@
 
 use super::item::{from_item, s, Item};
 use super::{Db, DbError, InventoryItem, Product};
-use crate::domain::ProductId;
+use crate::domain::{ProductId, StoreId};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -77,7 +77,7 @@ impl CatalogFields {
 }
 
 /// What a backfill run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BackfillReport {
     /// Rows read.
     pub scanned: usize,
@@ -85,8 +85,11 @@ pub struct BackfillReport {
     pub updated: usize,
     /// Rows lacking a field whose product has none to give (or no catalog product at all).
     pub unfillable: usize,
-    /// Rows that went away (or changed under us) between the scan and the write.
+    /// Rows that went away between the scan and the write.
     pub gone: usize,
+    /// Where the next run goes on (`store_id`, `product_id` of the last row read), when this one
+    /// stopped at its page budget; `None` when it reached the end of the table.
+    pub resume_after: Option<(StoreId, ProductId)>,
 }
 
 /// Rows per scan page, and so per BatchGetItem (its limit is 100 keys).
@@ -116,17 +119,24 @@ impl Db {
 
     /// Pages through the whole inventory table and copies the catalog fields onto every row that
     /// still lacks them: one Scan page of up to 100 rows, one BatchGetItem for their products,
-    /// then one conditional UpdateItem per row to fill. `max_pages` bounds a run; run it again
-    /// to go on (rows already filled are skipped, so it is safe to repeat).
+    /// then one conditional UpdateItem per row to fill. `max_pages` bounds a run; the next run
+    /// goes on from `resume_after` (rows already filled are skipped, so any run is safe to
+    /// repeat).
     ///
     /// # Errors
     /// On a DynamoDB failure or a corrupt item.
     pub async fn backfill_catalog_fields(
         &self,
         max_pages: usize,
+        resume_after: Option<(StoreId, ProductId)>,
     ) -> Result<BackfillReport, DbError> {
         let mut report = BackfillReport::default();
-        let mut start: Option<Item> = None;
+        let mut start: Option<Item> = resume_after.map(|(store, product)| {
+            HashMap::from([
+                ("store_id".to_owned(), s(store.as_str())),
+                ("product_id".to_owned(), s(product.as_str())),
+            ])
+        });
         for _ in 0..max_pages {
             let page = self
                 .client
@@ -168,6 +178,13 @@ impl Db {
                 break;
             }
         }
+        report.resume_after = start.as_ref().and_then(|key| {
+            let get = |k: &str| key.get(k).and_then(|v| v.as_s().ok()).cloned();
+            Some((
+                StoreId::parse(get("store_id")?).ok()?,
+                ProductId::parse(get("product_id")?).ok()?,
+            ))
+        });
         tracing::info!(
             scanned = report.scanned,
             updated = report.updated,
