@@ -165,3 +165,42 @@ async fn stored_fingerprints_are_the_canonical_hashes_of_the_requests_and_do_not
         "no Rust names are stored"
     );
 }
+
+#[tokio::test]
+async fn concurrent_sends_of_one_key_apply_once_per_caller() {
+    let app = TestApp::new().await;
+    app.given_stock("s1", "p1", 100).await;
+    let stock = routes::stock("s1", "p1");
+    let callers: Vec<String> = (0..5)
+        .map(|i| app.token(&format!("staff-{i}"), "staff", "s1"))
+        .collect();
+
+    // Each of five callers sends the same key four times at once: twenty requests in flight.
+    let sends = callers
+        .iter()
+        .flat_map(|token| (0..4).map(|_| app.send_keyed(token, "till-7", "PUT", &stock, DELTA)));
+    let responses = futures::future::join_all(sends).await;
+
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "every send is answered, as applied or as a replay: {statuses:?}"
+    );
+    assert_eq!(
+        app.stock_of("s1", "p1").await,
+        (95, 0, 95),
+        "one unit per caller, however many times each sent it"
+    );
+    let mut actors: Vec<String> = app
+        .history("s1", "p1")
+        .await
+        .iter()
+        .map(|m| m["actor"].as_str().expect("actor").to_owned())
+        .collect();
+    actors.sort();
+    assert_eq!(
+        actors,
+        (0..5).map(|i| format!("staff-{i}")).collect::<Vec<_>>(),
+        "one ledger row per caller"
+    );
+}

@@ -570,3 +570,28 @@ fn is_conflict(error: &TransactWriteItemsError) -> bool {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata;
     error.code() == Some("TransactionConflictException")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_conflict_backoff_grows_is_jittered_and_stays_within_the_budget() {
+        let delays: Vec<Duration> = conflict_backoff().collect();
+        let total: Duration = delays.iter().sum();
+        assert!(total <= RETRY_BUDGET, "{total:?}");
+        assert!(
+            total >= RETRY_BUDGET - Duration::from_millis(500),
+            "it uses the budget, not a fixed count: {total:?} over {} delays",
+            delays.len()
+        );
+        assert!(delays[0] >= Duration::from_millis(2) && delays[0] <= Duration::from_millis(4));
+        // Capped at 250 ms, plus up to as much again of jitter.
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(500)));
+        let late: Vec<&Duration> = delays.iter().skip(10).take(20).collect();
+        assert!(
+            late.windows(2).any(|w| w[0] != w[1]),
+            "capped delays still vary: {late:?}"
+        );
+    }
+}
