@@ -174,6 +174,9 @@ async fn the_backfill_fills_only_rows_that_lack_fields_and_can_run_again() {
     app.given_stock("s1", "p4", 5).await;
     app.given_item(&app.tables.inventory, legacy_row("s1", "p-gone", 5, &extra))
         .await;
+    let mut odd = legacy_row("s1", "p-odd", 5, &extra);
+    odd.insert("current_stock".into(), n("2.5"));
+    app.given_item(&app.tables.inventory, odd).await;
     let complete_row = app.stored_attributes("s1", "p4").await;
 
     let first = app
@@ -190,9 +193,16 @@ async fn the_backfill_fills_only_rows_that_lack_fields_and_can_run_again() {
         .expect("backfill");
 
     assert_eq!(
-        (first.scanned, first.updated, first.unfillable, first.gone),
-        (5, 3, 1, 0),
-        "three legacy rows filled; the row without a catalog product cannot be: {first:?}"
+        (
+            first.scanned,
+            first.updated,
+            first.unfillable,
+            first.gone,
+            first.unreadable
+        ),
+        (6, 3, 1, 0, 1),
+        "three legacy rows filled; the row without a catalog product cannot be, and the row \
+         with a fractional stock is skipped, not fatal: {first:?}"
     );
     for id in ["p1", "p2", "p3"] {
         let row = app.stored_row("s1", id).await.expect("row");

@@ -87,6 +87,8 @@ pub struct BackfillReport {
     pub unfillable: usize,
     /// Rows that went away between the scan and the write.
     pub gone: usize,
+    /// Rows whose values do not fit this service's types (logged with their key, left alone).
+    pub unreadable: usize,
     /// Where the next run goes on (`store_id`, `product_id` of the last row read), when this one
     /// stopped at its page budget; `None` when it reached the end of the table.
     pub resume_after: Option<(StoreId, ProductId)>,
@@ -150,9 +152,21 @@ impl Db {
             let mut lacking = Vec::new();
             for item in page.items.unwrap_or_default() {
                 report.scanned += 1;
-                let row: InventoryItem = from_item(&self.tables.inventory, item)?;
-                if CatalogFields::missing_on(&row) {
-                    lacking.push(row);
+                let key = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let (store_id, product_id) = (key("store_id"), key("product_id"));
+                match from_item::<InventoryItem>(&self.tables.inventory, item) {
+                    Ok(row) if CatalogFields::missing_on(&row) => lacking.push(row),
+                    Ok(_) => {}
+                    // One odd row must not stop the run: it is logged and left for a person.
+                    Err(error) => {
+                        tracing::warn!(%store_id, %product_id, %error, "row does not fit; skipped");
+                        report.unreadable += 1;
+                    }
                 }
             }
             let products = self
@@ -190,6 +204,7 @@ impl Db {
             updated = report.updated,
             unfillable = report.unfillable,
             gone = report.gone,
+            unreadable = report.unreadable,
             more = start.is_some(),
             "catalog fields backfilled"
         );
