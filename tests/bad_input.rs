@@ -1,38 +1,16 @@
 //! Every bad request gets a 4xx problem response and changes nothing.
 
-use testkit::TestApp;
+use testkit::{Case, TestApp};
 
 const STOCK: &str = "/api/v1/inventory/products/s1/p1/stock";
 
-struct Case {
-    method: &'static str,
-    uri: String,
-    body: Option<String>,
-    status: u16,
-    code: &'static str,
-    field: Option<&'static str>,
-}
-
+/// A stock change refused with 400 and `code`, naming `field` (for `invalid_parameter`).
 fn put(body: &str, code: &'static str, field: Option<&'static str>) -> Case {
-    Case {
-        method: "PUT",
-        uri: STOCK.into(),
-        body: Some(body.into()),
-        status: 400,
-        code,
-        field,
-    }
+    Case::put(STOCK, body, 400, code, field)
 }
 
 fn get(uri: impl Into<String>, field: &'static str) -> Case {
-    Case {
-        method: "GET",
-        uri: uri.into(),
-        body: None,
-        status: 400,
-        code: "invalid_parameter",
-        field: Some(field),
-    }
+    Case::get(uri, field)
 }
 
 fn cases() -> Vec<Case> {
@@ -98,33 +76,33 @@ fn cases() -> Vec<Case> {
             "invalid_body",
             None,
         ),
-        Case {
-            method: "PUT",
-            uri: format!("/api/v1/inventory/products/{}/p1/stock", "s".repeat(65)),
-            body: Some(r#"{"quantity_change": 1}"#.into()),
-            status: 400,
-            code: "invalid_parameter",
-            field: Some("store_id"),
-        },
-        Case {
-            method: "PUT",
-            uri: "/api/v1/inventory/products/s1/p%231/stock".into(),
-            body: Some(r#"{"quantity_change": 1}"#.into()),
-            status: 400,
-            code: "invalid_parameter",
-            field: Some("product_id"),
-        },
-        Case {
-            method: "PUT",
-            uri: STOCK.into(),
-            body: Some(format!(
+        Case::new(
+            "PUT",
+            format!("/api/v1/inventory/products/{}/p1/stock", "s".repeat(65)),
+            Some(r#"{"quantity_change": 1}"#.into()),
+            400,
+            "invalid_parameter",
+            Some("store_id"),
+        ),
+        Case::new(
+            "PUT",
+            "/api/v1/inventory/products/s1/p%231/stock",
+            Some(r#"{"quantity_change": 1}"#.into()),
+            400,
+            "invalid_parameter",
+            Some("product_id"),
+        ),
+        Case::new(
+            "PUT",
+            STOCK,
+            Some(format!(
                 r#"{{"quantity_change": 1, "pad": "{}"}}"#,
                 "x".repeat(300 * 1024)
             )),
-            status: 413,
-            code: "payload_too_large",
-            field: None,
-        },
+            413,
+            "payload_too_large",
+            None,
+        ),
         get("/api/v1/inventory/products", "store_id"),
         get("/api/v1/inventory/products?store_id=s1&limit=0", "limit"),
         get("/api/v1/inventory/products?store_id=s1&limit=101", "limit"),
@@ -175,25 +153,7 @@ async fn every_bad_request_answers_a_precise_4xx_and_changes_nothing() {
     app.given_stock("s1", "p1", 10).await;
     let before = app.snapshot().await;
 
-    for case in cases() {
-        let response = app.send(case.method, &case.uri, case.body.as_deref()).await;
-        let what = format!(
-            "{} {} {:?}",
-            case.method,
-            case.uri,
-            case.body.as_deref().map(|b| &b[..b.len().min(80)])
-        );
-        assert_eq!(response.status, case.status, "{what}: {}", response.text);
-        response.assert_problem(case.status, case.code);
-        if let Some(field) = case.field {
-            assert_eq!(response.json["field"], field, "{what}: {}", response.text);
-        }
-        assert!(
-            !response.text.contains("Error {") && !response.text.contains("SdkError"),
-            "no internals leak: {}",
-            response.text
-        );
-    }
+    app.assert_refused(&cases()).await;
 
     assert_eq!(
         app.snapshot().await,

@@ -1,6 +1,6 @@
 //! The route table is declared once (template.yaml); everything else must agree with it.
 
-use inventory::db::ReserveRequest;
+use inventory::domain::ReserveRequest;
 use inventory::domain::{Actor, OrderId, ProductId, Quantity, StoreId};
 use inventory::endpoints::Endpoint;
 use inventory_local::template::{repository_root, Template, Trigger};

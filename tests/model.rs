@@ -2,13 +2,10 @@
 //! sweeps over two products, each step checked against a small model written here from the rules
 //! in the README (not from `domain::Stock`), and against the product's own ledger.
 
-use inventory::db::{
-    Movement, MovementContext, Outcome, Reservation, ReservationError, ReserveRequest, RowChange,
-    TxRejected,
-};
+use inventory::db::{Movement, MovementContext, ReservationError, RowChange, TxOutcome};
 use inventory::domain::{
-    Actor, MovementType, OrderId, ProductId, Quantity, Refusal, ReservationId, Stock, StockOp,
-    StoreId,
+    Actor, MovementType, OrderId, Outcome, ProductId, Quantity, Refusal, Reservation,
+    ReservationId, ReserveRequest, Stock, StockOp, StoreId,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -394,39 +391,33 @@ fn placed(result: Result<(Reservation, Outcome), ReservationError>) -> (Answer, 
     }
 }
 
-fn changed(result: Result<Vec<inventory::db::Applied>, TxRejected>) -> Answer {
-    match result {
-        Ok(_) => Answer::Done,
-        Err(TxRejected::Refused(refused)) => match refused.as_slice() {
-            [(
-                _,
-                Refusal::Insufficient {
-                    available,
-                    requested,
-                },
-                _,
-            )] => Answer::Insufficient {
-                available: *available,
-                requested: *requested,
+fn changed(outcome: TxOutcome) -> Answer {
+    let TxOutcome::Refused(refused) = outcome else {
+        return match outcome {
+            TxOutcome::Applied(_) => Answer::Done,
+            other => panic!("unexpected outcome of a stock change: {other:?}"),
+        };
+    };
+    match refused.as_slice() {
+        [one] => match one.refusal {
+            Refusal::Insufficient {
+                available,
+                requested,
+            } => Answer::Insufficient {
+                available,
+                requested,
             },
-            [(_, Refusal::Mismatch { current, expected }, _)] => Answer::Mismatch {
-                current: *current,
-                expected: *expected,
-            },
-            [(
-                _,
-                Refusal::BelowReserved {
-                    reserved,
-                    new_stock,
-                },
-                _,
-            )] => Answer::BelowReserved {
-                reserved: *reserved,
-                new_stock: *new_stock,
+            Refusal::Mismatch { current, expected } => Answer::Mismatch { current, expected },
+            Refusal::BelowReserved {
+                reserved,
+                new_stock,
+            } => Answer::BelowReserved {
+                reserved,
+                new_stock,
             },
             other => panic!("unexpected refusal of one row's change: {other:?}"),
         },
-        Err(other) => panic!("unexpected rejection of a stock change: {other:?}"),
+        other => panic!("unexpected refusal of one row's change: {other:?}"),
     }
 }
 

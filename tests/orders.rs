@@ -1,7 +1,8 @@
 //! The order Lambda's direct-invoke handler: check, reserve, commit, release and deduct by
 //! order id, with the same semantics, errors and idempotency as the HTTP routes.
 
-use inventory::db::{LineAvailability, Movement};
+use inventory::db::Movement;
+use inventory::domain::LineAvailability;
 use inventory::domain::{MovementType, ProductId, StoreId};
 use inventory::orders::{handle, OrderAction, OrderResult};
 use serde_json::{json, Value};
@@ -25,12 +26,6 @@ fn by_order(action: &str, order_id: &str) -> Value {
     json!({"action": action, "store_id": "s1", "order_id": order_id})
 }
 
-/// The stored row's (current, reserved, available).
-async fn stock_of(app: &TestApp, product: &str) -> (i64, i64, i64) {
-    let row = app.stored_row("s1", product).await.expect("the row exists");
-    (row.current_stock, row.reserved_stock, row.available_stock)
-}
-
 /// A product's movements in `s1`, oldest first.
 async fn movements(app: &TestApp, product: &str) -> Vec<Movement> {
     let (mut movements, _) = app
@@ -46,14 +41,6 @@ async fn movements(app: &TestApp, product: &str) -> Vec<Movement> {
         .expect("movements read");
     movements.reverse();
     movements
-}
-
-async fn movement_types(app: &TestApp, product: &str) -> Vec<MovementType> {
-    movements(app, product)
-        .await
-        .iter()
-        .map(|m| m.movement_type)
-        .collect()
 }
 
 /// Each line as (product, requested, available, shortage).
@@ -149,7 +136,10 @@ async fn reserve_then_commit_by_order_id_ships_the_reserved_units() {
     app.given_stock("s1", "p2", 5).await;
 
     let reserved = handle(&app.app, event("reserve", "o1", &[("p1", 3), ("p2", 2)])).await;
-    let held = (stock_of(&app, "p1").await, stock_of(&app, "p2").await);
+    let held = (
+        app.stock_of("s1", "p1").await,
+        app.stock_of("s1", "p2").await,
+    );
     let committed = handle(&app.app, by_order("commit", "o1")).await;
     let after_commit = app.snapshot().await;
     let again = handle(&app.app, by_order("commit", "o1")).await;
@@ -166,11 +156,11 @@ async fn reserve_then_commit_by_order_id_ships_the_reserved_units() {
         "the order's reservation was committed"
     );
     assert_eq!(shipped.status.as_str(), "completed", "{shipped:?}");
-    assert_eq!(stock_of(&app, "p1").await, (7, 0, 7), "p1 shipped");
-    assert_eq!(stock_of(&app, "p2").await, (3, 0, 3), "p2 shipped");
+    assert_eq!(app.stock_of("s1", "p1").await, (7, 0, 7), "p1 shipped");
+    assert_eq!(app.stock_of("s1", "p2").await, (3, 0, 3), "p2 shipped");
     assert_eq!(
-        movement_types(&app, "p1").await,
-        [MovementType::Reserve, MovementType::Commit],
+        app.movement_types_of("s1", "p1").await,
+        ["reserve", "commit"],
         "a reserve then a commit movement"
     );
     assert_ok(&again, OrderAction::Commit);
@@ -199,10 +189,14 @@ async fn release_by_order_id_returns_the_units_to_available() {
         Some("released"),
         "{released:?}"
     );
-    assert_eq!(stock_of(&app, "p1").await, (10, 0, 10), "available again");
     assert_eq!(
-        movement_types(&app, "p1").await,
-        [MovementType::Reserve, MovementType::Release],
+        app.stock_of("s1", "p1").await,
+        (10, 0, 10),
+        "available again"
+    );
+    assert_eq!(
+        app.movement_types_of("s1", "p1").await,
+        ["reserve", "release"],
         "one release movement"
     );
     assert_ok(&again, OrderAction::Release);
@@ -243,11 +237,11 @@ async fn deduct_takes_stock_out_of_on_hand_and_available_in_one_step_and_only_on
         "a sale is complete at once"
     );
     assert_eq!(
-        stock_of(&app, "p1").await,
+        app.stock_of("s1", "p1").await,
         (7, 0, 7),
         "p1: on hand and available drop by 3"
     );
-    assert_eq!(stock_of(&app, "p2").await, (0, 0, 0), "p2: sold out");
+    assert_eq!(app.stock_of("s1", "p2").await, (0, 0, 0), "p2: sold out");
     let movements = movements(&app, "p1").await;
     assert_eq!(movements.len(), 1, "one movement: {movements:?}");
     let m = &movements[0];
@@ -445,7 +439,7 @@ async fn reserve_is_idempotent_per_order_and_refuses_a_different_request_under_t
     );
     assert_error(&different, 409, "idempotency_mismatch");
     assert_error(&as_a_sale, 409, "idempotency_mismatch");
-    assert_eq!(stock_of(&app, "p1").await, (10, 3, 7), "held once");
+    assert_eq!(app.stock_of("s1", "p1").await, (10, 3, 7), "held once");
     assert_eq!(
         app.snapshot().await,
         after_first,

@@ -3,8 +3,14 @@
 //! Reads already treat an expired reservation as holding nothing; the sweeper returns its units
 //! to available stock. Each release is conditional on the reservation still being active, so a
 //! sweep racing a complete or a release is harmless.
+//!
+//! One run must finish well inside its timeout and must not let one busy store delay expiry for
+//! every other: it checks its time budget before each reservation, tries each one once (a row
+//! another writer has right now is left for the next run, a minute later, not waited on), and
+//! walks the expiry index once, so what it left is not met again in the same run.
 
 use crate::db::ReservationError;
+use crate::domain::Outcome;
 use crate::App;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -13,8 +19,9 @@ use std::time::{Duration, Instant};
 const BATCH: usize = 25;
 /// At most this many batches per run; the next run (a minute later) continues.
 const MAX_BATCHES: usize = 20;
-/// Stop starting new work after this long, well inside the function's timeout.
-const TIME_BUDGET: Duration = Duration::from_secs(40);
+/// Start no reservation after this long, well inside the function's 60 s timeout: one
+/// reservation is one attempt of one transaction, so the overrun is one call's latency.
+pub const TIME_BUDGET: Duration = Duration::from_secs(40);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -24,43 +31,61 @@ pub struct SweepReport {
     pub skipped: usize,
     /// Reservations that failed with a fault; they stay due and the next run retries them.
     pub failed: usize,
+    /// Due reservations this run read but left for the next: a row was busy, or time ran out.
+    pub left: usize,
     /// Whether due reservations may remain when this run stopped.
     pub more: bool,
 }
 
-/// Releases due reservations in bounded batches.
+/// Releases due reservations in bounded batches, within [`TIME_BUDGET`].
 pub async fn sweep(app: &App) -> SweepReport {
     let started = Instant::now();
+    sweep_while(app, || started.elapsed() < TIME_BUDGET).await
+}
+
+/// As [`sweep`], asking `time_left` before each reservation; when it says no, the run stops and
+/// reports the rest of the batch as left.
+pub async fn sweep_while(app: &App, mut time_left: impl FnMut() -> bool) -> SweepReport {
     let mut report = SweepReport::default();
+    let mut after = None;
     for _ in 0..MAX_BATCHES {
         let now = app.clock.now();
-        let due = match app.db.due_reservations(now, BATCH).await {
-            Ok(due) => due,
+        let (due, next) = match app.db.due_reservations_after(now, BATCH, after).await {
+            Ok(batch) => batch,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read due reservations");
                 report.more = true;
                 return report;
             }
         };
-        if due.is_empty() {
-            return report;
-        }
-        let progress = report.expired + report.skipped;
-        for reservation in &due {
-            match app.db.expire(&reservation.reservation_id, now).await {
-                Ok(_) => report.expired += 1,
+        let batch = due.len();
+        for (done, reservation) in due.into_iter().enumerate() {
+            if !time_left() {
+                report.left += batch - done;
+                report.more = true;
+                tracing::warn!(left = report.left, "sweep out of time");
+                return report;
+            }
+            let id = reservation.reservation_id.clone();
+            match app.db.expire(reservation, now).await {
+                Ok((_, Outcome::Done)) => report.expired += 1,
+                Ok((_, Outcome::AlreadyDone)) => report.skipped += 1,
                 Err(ReservationError::NotActive(_) | ReservationError::NotFound) => {
-                    report.skipped += 1
+                    report.skipped += 1;
+                }
+                Err(ReservationError::Contended) => {
+                    tracing::info!(reservation_id = %id, "row busy: left for the next sweep");
+                    report.left += 1;
                 }
                 Err(err) => {
-                    tracing::error!(reservation_id = %reservation.reservation_id, error = %err, "cannot expire reservation");
+                    tracing::error!(reservation_id = %id, error = %err, "cannot expire reservation");
                     report.failed += 1;
                 }
             }
         }
-        // Only faults left in this batch: retrying now would repeat them.
-        if report.expired + report.skipped == progress || started.elapsed() > TIME_BUDGET {
-            report.more = true;
+        after = next;
+        if after.is_none() {
+            report.more = report.left + report.failed > 0;
             return report;
         }
     }
@@ -75,6 +100,7 @@ pub async fn handle(app: &App, _event: serde_json::Value) -> SweepReport {
         expired = report.expired,
         skipped = report.skipped,
         failed = report.failed,
+        left = report.left,
         more = report.more,
         "sweep done"
     );

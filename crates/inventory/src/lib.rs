@@ -53,11 +53,9 @@ impl App {
         Ok(app)
     }
 
-    /// The time stamped on writes, RFC 3339 in UTC with milliseconds.
-    pub fn now(&self) -> String {
-        self.clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    /// The time stamped on writes, to the millisecond (what its RFC 3339 text keeps).
+    pub fn now(&self) -> DateTime<Utc> {
+        domain::time::to_the_millisecond(self.clock.now())
     }
 }
 

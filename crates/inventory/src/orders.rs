@@ -2,8 +2,10 @@
 //! errors and idempotency as the HTTP routes, answering a typed result with per-line detail.
 
 use crate::api::{reserve_request, LineBody};
-use crate::db::{LineAvailability, Outcome, Reservation, ReservationError, ReserveRequest};
-use crate::domain::{Actor, OrderId, StoreId};
+use crate::db::ReservationError;
+use crate::domain::{
+    Actor, LineAvailability, OrderId, Outcome, Reservation, ReserveRequest, StoreId,
+};
 use crate::http::{ApiError, Problem};
 use crate::App;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! `inventory-local`: set up DynamoDB Local from template.yaml and serve the API on 127.0.0.1.
 
 use clap::{Parser, Subcommand};
-use inventory::db::{local_client, Db};
+use inventory::db::{local_client, Db, Tables};
+use inventory::domain::{ProductId, StoreId};
 use inventory::App;
 use inventory_local::auth::{DevKeys, TokenSpec};
 use inventory_local::tables::{create_tables, TableNames};
@@ -48,6 +49,24 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// Copy the catalog fields (name, brand, category, unit, barcode) onto inventory rows that
+    /// lack them, in pages of 100 rows (one Scan page, one BatchGetItem, one conditional update
+    /// per row to fill). Safe to repeat: rows already filled are skipped, and no field that is
+    /// there is overwritten.
+    BackfillCatalogFields {
+        /// Stop after this many pages (100 rows each); the report's `resume_after` says where
+        /// the next run goes on.
+        #[arg(long, default_value_t = 100)]
+        max_pages: usize,
+        /// Go on after this row (`STORE_ID/PRODUCT_ID`, a previous run's `resume_after`).
+        #[arg(long, value_parser = parse_row_key)]
+        resume_after: Option<(StoreId, ProductId)>,
+        /// Use the real AWS account (the default credential chain and region) instead of
+        /// `--endpoint`. Table names come from PRODUCTS_TABLE, INVENTORY_TABLE and LEDGER_TABLE
+        /// when set, else from the template (with `--table-prefix`).
+        #[arg(long)]
+        aws: bool,
+    },
     /// Print a dev token signed with the local key (created on first use in .local/dev-jwt).
     Token {
         /// Comma-separated roles: admin, store_manager, staff, service.
@@ -63,6 +82,14 @@ enum Command {
         #[arg(long, default_value_t = 12 * 3600)]
         ttl: i64,
     },
+}
+
+fn parse_row_key(raw: &str) -> Result<(StoreId, ProductId), String> {
+    let (store, product) = raw.split_once('/').ok_or("expected STORE_ID/PRODUCT_ID")?;
+    Ok((
+        StoreId::parse(store).map_err(|e| e.to_string())?,
+        ProductId::parse(product).map_err(|e| e.to_string())?,
+    ))
 }
 
 fn keys() -> Result<DevKeys, inventory_local::auth::KeyError> {
@@ -107,6 +134,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", keys()?.sign(&spec.claims())?);
         return Ok(());
     }
+    if let Command::BackfillCatalogFields {
+        max_pages,
+        resume_after,
+        aws,
+    } = &cli.command
+    {
+        let (client, tables) = if *aws {
+            let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let tables = Tables::from_env().or_else(|_| names.tables())?;
+            (aws_sdk_dynamodb::Client::new(&config), tables)
+        } else {
+            (local_client(&cli.endpoint).await, names.tables()?)
+        };
+        let report = Db::new(client, tables)
+            .backfill_catalog_fields(*max_pages, resume_after.clone())
+            .await?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     let client = local_client(&cli.endpoint).await;
     match cli.command {
         Command::Setup { demo } => {
@@ -134,7 +180,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             axum::serve(listener, router).await?;
         }
-        Command::Token { .. } => {}
+        Command::Token { .. } | Command::BackfillCatalogFields { .. } => {}
         Command::Bench { requests } => {
             let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
             println!(

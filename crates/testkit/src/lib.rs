@@ -2,7 +2,6 @@
 //! template.yaml), so tests run in parallel; requests go through the local gateway's router,
 //! which builds real API Gateway events for the real handlers.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::Router;
@@ -20,9 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
+pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use inventory_local::seed;
 
 pub mod contract;
+mod steps;
+
+pub use steps::*;
 
 /// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
 pub fn endpoint() -> String {

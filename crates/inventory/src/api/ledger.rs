@@ -1,11 +1,11 @@
 //! Adjustments and the audit trail.
 
-use super::stock::{apply_one, idempotency_key, row_not_found, RowKey};
+use super::stock::{apply_one, idempotency_key, idempotent, row_not_found, RowKey};
 use crate::auth::Caller;
-use crate::db::{check_history_cursor, Idempotent, MovementContext, RowChange};
+use crate::db::{check_history_cursor, KeyedOperation, MovementContext, RowChange};
 use crate::domain::{
-    Actor, AdjustmentType, IdempotencyKey, Limit, MovementType, NextToken, ProductId, Reason,
-    Reference, StockDelta, StockOp, StoreId,
+    Actor, AdjustmentRequest, AdjustmentType, IdempotencyKey, Limit, MovementType, NextToken,
+    ProductId, Reason, Reference, StockDelta, StockOp, StoreId,
 };
 use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
@@ -44,6 +44,15 @@ pub async fn adjust_stock(app: &App, caller: &Caller, cmd: AdjustStock) -> Resul
     let body = cmd.body;
     caller.require_store(&body.store_id)?;
     caller.check_claimed_actor(body.created_by.as_ref())?;
+    let fingerprint = AdjustmentRequest {
+        store_id: &body.store_id,
+        product_id: &body.product_id,
+        quantity_change: body.quantity_change.get(),
+        adjustment_type: body.adjustment_type,
+        reason: &body.reason,
+        reference: body.reference.as_ref(),
+    }
+    .fingerprint();
     let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
     context.adjustment_type = Some(body.adjustment_type);
     context.reason = Some(body.reason);
@@ -53,19 +62,13 @@ pub async fn adjust_stock(app: &App, caller: &Caller, cmd: AdjustStock) -> Resul
         product_id: body.product_id,
         op: StockOp::Add(body.quantity_change.get()),
     };
-    let idempotent = cmd.idempotency_key.map(|key| Idempotent {
-        store_id: change.store_id.clone(),
-        request: format!(
-            "POST adjust {}/{} {:?} {:?} reason={:?} reference={:?}",
-            change.store_id,
-            change.product_id,
-            change.op,
-            context.adjustment_type,
-            context.reason,
-            context.reference
-        ),
-        key,
-    });
+    let idempotent = idempotent(
+        cmd.idempotency_key,
+        &change.store_id,
+        caller,
+        KeyedOperation::AdjustStock,
+        fingerprint,
+    );
     let item = apply_one(app, change, &context, idempotent).await?;
     Reply::ok(&item)
 }

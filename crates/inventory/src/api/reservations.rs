@@ -1,11 +1,10 @@
 //! Reservations over HTTP: reserve, read, complete and release.
 
 use crate::auth::Caller;
-use crate::db::{
-    check_reservations_cursor, Outcome, Reservation, ReservationStatus, ReserveRequest,
-};
+use crate::db::check_reservations_cursor;
 use crate::domain::{
-    InvalidValue, Limit, NextToken, OrderId, ProductId, Quantity, ReservationId, StoreId,
+    InvalidValue, Limit, NextToken, OrderId, Outcome, ProductId, Quantity, Reservation,
+    ReservationId, ReservationStatus, ReserveRequest, StoreId,
 };
 use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;

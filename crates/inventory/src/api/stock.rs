@@ -3,11 +3,12 @@
 use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
-    Idempotent, InventoryItem, MovementContext, Product, Retry, RowChange, TxRejected,
+    Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext, Product, Retry, RowChange,
+    TxOutcome,
 };
 use crate::domain::{
-    IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal, StockChange,
-    StockChangeError, StockOp, StoreId,
+    Fingerprint, IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal,
+    StockChange, StockChangeError, StockChangeRequest, StockOp, StoreId,
 };
 use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
@@ -156,6 +157,12 @@ pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Resul
         product_id,
     } = cmd.key;
     caller.require_store(&store_id)?;
+    let fingerprint = StockChangeRequest {
+        store_id: &store_id,
+        product_id: &product_id,
+        change: &cmd.change,
+    }
+    .fingerprint();
     let (op, movement_type, reason) = match cmd.change {
         StockChange::Delta { delta, reason } => {
             (StockOp::Add(delta.get()), MovementType::StockUpdate, reason)
@@ -175,14 +182,13 @@ pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Resul
     };
     let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
-    let idempotent = cmd.idempotency_key.map(|key| Idempotent {
-        store_id: store_id.clone(),
-        request: format!(
-            "PUT stock {store_id}/{product_id} {op:?} reason={:?}",
-            context.reason
-        ),
-        key,
-    });
+    let idempotent = idempotent(
+        cmd.idempotency_key,
+        &store_id,
+        caller,
+        KeyedOperation::UpdateStock,
+        fingerprint,
+    );
     let item = apply_one(
         app,
         RowChange {
@@ -204,16 +210,16 @@ pub(super) async fn apply_one(
     context: &MovementContext,
     idempotent: Option<Idempotent>,
 ) -> Result<InventoryItem, ApiError> {
-    let extras = match &idempotent {
+    let guards = match &idempotent {
         Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
         None => Vec::new(),
     };
     match app
         .db
-        .transact(std::slice::from_ref(&change), context, &extras)
+        .transact(std::slice::from_ref(&change), context, &guards)
         .await?
     {
-        Ok(mut applied) => {
+        TxOutcome::Applied(mut applied) => {
             let applied = applied
                 .pop()
                 .ok_or_else(|| ApiError::Internal("no change applied".into()))?;
@@ -227,12 +233,12 @@ pub(super) async fn apply_one(
             );
             Ok(applied.item)
         }
-        Err(TxRejected::Extra {
-            index: 0,
-            old: Some(existing),
-        }) => {
+        TxOutcome::GuardFailed {
+            guard: Guard::IdempotencyKey,
+            existing: Some(existing),
+        } => {
             let idempotent = idempotent
-                .ok_or_else(|| ApiError::Internal("an unexpected extra failed".into()))?;
+                .ok_or_else(|| ApiError::Internal("a key guard failed without a key".into()))?;
             match app.db.compare_retry(existing, &idempotent)? {
                 // Applied once already: answer the row as it is now, change nothing.
                 Retry::Same => app
@@ -247,12 +253,12 @@ pub(super) async fn apply_one(
                 )),
             }
         }
-        Err(TxRejected::NotFound(_)) => Err(row_not_found(&change.store_id, &change.product_id)),
-        Err(TxRejected::Refused(mut refused)) => match refused.pop() {
-            Some((_, refusal, current)) => Err(refusal_conflict(refusal, &current)),
+        TxOutcome::RowsMissing(_) => Err(row_not_found(&change.store_id, &change.product_id)),
+        TxOutcome::Refused(mut refused) => match refused.pop() {
+            Some(refused) => Err(refusal_conflict(refused.refusal, &refused.row)),
             None => Err(ApiError::Contended),
         },
-        Err(TxRejected::Contended | TxRejected::Extra { .. }) => Err(ApiError::Contended),
+        TxOutcome::Contended | TxOutcome::GuardFailed { .. } => Err(ApiError::Contended),
     }
 }
 
@@ -264,6 +270,24 @@ pub(super) fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, A
     Ok(http::header(req, "idempotency-key")
         .map(IdempotencyKey::parse)
         .transpose()?)
+}
+
+/// A request's idempotency key scoped to the caller, the operation and the store, with the
+/// request's fingerprint.
+pub(super) fn idempotent(
+    key: Option<IdempotencyKey>,
+    store_id: &StoreId,
+    caller: &Caller,
+    operation: KeyedOperation,
+    request: Fingerprint,
+) -> Option<Idempotent> {
+    key.map(|key| Idempotent {
+        store_id: store_id.clone(),
+        actor: caller.actor(),
+        operation,
+        key,
+        request,
+    })
 }
 
 fn refusal_conflict(refusal: Refusal, current: &InventoryItem) -> ApiError {

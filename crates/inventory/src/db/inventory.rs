@@ -122,13 +122,23 @@ impl InventoryItem {
         }
     }
 
-    /// The row as it is after a change written by the ledger engine.
-    pub(crate) fn with_stock(mut self, stock: Stock, ledger_seq: i64, now: &str) -> Self {
+    /// The row as it is after a change written by the ledger engine, with the catalog fields it
+    /// lacked copied in.
+    pub(crate) fn with_stock(
+        mut self,
+        stock: Stock,
+        ledger_seq: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        fill: Option<&super::backfill::CatalogFields>,
+    ) -> Self {
         self.current_stock = stock.current;
         self.reserved_stock = stock.reserved;
         self.available_stock = stock.available;
         self.ledger_seq = ledger_seq;
-        self.updated_at = Some(now.to_owned());
+        self.updated_at = Some(crate::domain::time::rfc3339(now));
+        if let Some(fill) = fill {
+            fill.copy_into(&mut self);
+        }
         self
     }
 

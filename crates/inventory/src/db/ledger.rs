@@ -10,9 +10,11 @@
 //! second read. The movement's sort key is the row's new `ledger_seq`, so a product's movements
 //! are totally ordered and each one's "before" is the previous one's "after".
 
+use super::backfill::CatalogFields;
 use super::inventory::AVAILABLE_AT_LEAST;
 use super::item::{from_item, n, s, to_item, Item};
 use super::{Db, DbError, InventoryItem};
+use crate::domain::time::{millis, rfc3339};
 use crate::domain::{
     Actor, AdjustmentType, MovementType, NextToken, OrderId, ProductId, Reason, Reference, Refusal,
     ReservationId, Stock, StockOp, StoreId,
@@ -21,6 +23,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -46,12 +49,11 @@ pub struct MovementContext {
     pub adjustment_type: Option<AdjustmentType>,
     pub reservation_id: Option<ReservationId>,
     pub order_id: Option<OrderId>,
-    /// RFC 3339, UTC.
-    pub now: String,
+    pub now: DateTime<Utc>,
 }
 
 impl MovementContext {
-    pub fn new(movement_type: MovementType, actor: Actor, now: String) -> Self {
+    pub fn new(movement_type: MovementType, actor: Actor, now: DateTime<Utc>) -> Self {
         Self {
             movement_type,
             actor,
@@ -93,7 +95,8 @@ pub struct Movement {
     pub reservation_id: Option<ReservationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
-    pub created_at: String,
+    #[serde(with = "millis")]
+    pub created_at: DateTime<Utc>,
 }
 
 impl Movement {
@@ -138,84 +141,179 @@ pub struct Applied {
     pub movement: Movement,
 }
 
-/// Why a transaction did not apply. Indexes refer to the `changes` and `extras` passed in.
+/// What an extra conditional write in a transaction protects. The caller names it, and a
+/// failed condition comes back under that name, with the item as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// `IDEM#..`: this caller's request under this key was already applied.
+    IdempotencyKey,
+    /// `RES#..`, written new: the reservation id is taken (never, with fresh ids).
+    NewReservation,
+    /// `ORDER#..`: the order was already placed.
+    OrderMarker,
+    /// `RES#..`, updated: the reservation is no longer in the state the change expects.
+    ReservationStatus,
+}
+
+/// A conditional write of another item, in the same transaction as the rows' changes.
 #[derive(Debug, Clone)]
-pub enum TxRejected {
-    /// These rows do not exist.
-    NotFound(Vec<usize>),
-    /// These rows do not allow their change; each with the refusal and the row as it is.
-    Refused(Vec<(usize, Refusal, InventoryItem)>),
-    /// An extra action's condition failed; `old` is that item as it is, if it exists.
-    Extra { index: usize, old: Option<Item> },
-    /// Contention did not let up within the retry budget.
+pub struct Guarded {
+    pub guard: Guard,
+    pub write: TransactWriteItem,
+}
+
+/// A row's change that its row does not allow, with the row as it is.
+#[derive(Debug, Clone)]
+pub struct RefusedRow {
+    pub change: RowChange,
+    pub refusal: Refusal,
+    pub row: InventoryItem,
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone)]
+pub enum TxOutcome {
+    /// Everything was written.
+    Applied(Vec<Applied>),
+    /// These rows do not exist; nothing was written.
+    RowsMissing(Vec<RowChange>),
+    /// These rows do not allow their change; nothing was written.
+    Refused(Vec<RefusedRow>),
+    /// A guard's condition failed; `existing` is its item as it is, if there is one. Checked
+    /// before the rows: an order marker that exists means "already done", whatever the stock.
+    GuardFailed {
+        guard: Guard,
+        existing: Option<Item>,
+    },
+    /// Other writers kept the rows busy: past the retry budget, or at once with [`Attempts::Once`].
     Contended,
 }
 
+/// How hard to try when other writers get to the rows first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempts {
+    /// Recompute and retry, with backoff, within [`RETRY_BUDGET`]: a request's answer.
+    UntilBudget,
+    /// One write; a conflict is [`TxOutcome::Contended`] at once. For work that can come back
+    /// later (the sweeper), so one hot row never holds up the rest.
+    Once,
+}
+
+/// The conflict loop's delays: exponential from 2 ms, doubling to at most 250 ms, each with
+/// random jitter so contenders for one row spread out instead of colliding in lockstep; in total
+/// no more than the budget. Only conflicts come through here: throttling (and
+/// `TransactionInProgressException`) is retried by the SDK's standard retry strategy, whose
+/// classifier (`aws_runtime::retries::classifiers::THROTTLING_ERRORS`) already lists
+/// `ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded` and
+/// `TransactionInProgressException`; retrying those here too would multiply the attempts.
+fn conflict_backoff() -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(2))
+        .with_max_delay(Duration::from_millis(250))
+        .with_jitter()
+        .without_max_times()
+        .with_total_delay(Some(RETRY_BUDGET))
+        .build()
+}
+
 impl Db {
-    /// Applies `changes` (to distinct rows) and `extras` (conditional writes of other items, such
-    /// as a reservation or an order marker) in one transaction, with one movement per change.
+    /// Applies `changes` (to distinct rows) and `guards` (conditional writes of other items,
+    /// such as a reservation or an order marker) in one transaction, with one movement per
+    /// change, retrying conflicts within the budget.
     ///
     /// # Errors
-    /// `Ok(Err(..))` when a condition refused it; `Err` on a DynamoDB failure.
+    /// On a DynamoDB failure; every refusal is a [`TxOutcome`].
     pub async fn transact(
         &self,
         changes: &[RowChange],
         context: &MovementContext,
-        extras: &[TransactWriteItem],
-    ) -> Result<Result<Vec<Applied>, TxRejected>, DbError> {
+        guards: &[Guarded],
+    ) -> Result<TxOutcome, DbError> {
+        self.transact_with(changes, context, guards, Attempts::UntilBudget)
+            .await
+    }
+
+    /// As [`Db::transact`], trying as hard as `attempts` says.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure.
+    pub async fn transact_with(
+        &self,
+        changes: &[RowChange],
+        context: &MovementContext,
+        guards: &[Guarded],
+        attempts: Attempts,
+    ) -> Result<TxOutcome, DbError> {
         let started = Instant::now();
+        let mut delays = conflict_backoff();
         let mut rows = self.read_rows(changes).await?;
         let mut attempt: u32 = 0;
+        // What each row lacks of its catalog fields, read once: the copy is backfilled with the
+        // change (`if_not_exists`, so a concurrent backfill is never overwritten).
+        let mut catalog: Option<Vec<Option<CatalogFields>>> = None;
         loop {
-            let missing: Vec<usize> = rows
+            let missing: Vec<RowChange> = changes
                 .iter()
-                .enumerate()
+                .zip(&rows)
                 .filter(|(_, r)| r.is_none())
-                .map(|(i, _)| i)
+                .map(|(c, _)| c.clone())
                 .collect();
             if !missing.is_empty() {
-                return Ok(Err(TxRejected::NotFound(missing)));
+                return Ok(TxOutcome::RowsMissing(missing));
             }
             let seen: Vec<InventoryItem> = rows.iter().flatten().cloned().collect();
+            if catalog.is_none() {
+                catalog = Some(self.catalog_fields_for(&seen).await?);
+            }
+            let catalog = catalog.as_deref().unwrap_or_default();
             let planned: Vec<Planned> = changes
                 .iter()
                 .zip(&seen)
                 .map(|(change, row)| plan(change, row, context))
                 .collect();
             let mut request = self.client.transact_write_items();
-            for (change, p) in changes.iter().zip(&planned) {
+            for ((change, p), fill) in changes.iter().zip(&planned).zip(catalog) {
                 request = request
-                    .transact_items(self.row_update(change, p, context)?)
+                    .transact_items(self.row_update(change, p, context, fill.as_ref())?)
                     .transact_items(self.movement_put(&p.movement)?);
             }
-            for extra in extras {
-                request = request.transact_items(extra.clone());
+            for guarded in guards {
+                request = request.transact_items(guarded.write.clone());
             }
             let error = match request.send().await {
                 Ok(_) => {
-                    return Ok(Ok(planned
-                        .into_iter()
-                        .zip(seen)
-                        .map(|(p, row)| Applied {
-                            item: row.with_stock(p.after, p.movement.seq, &context.now),
-                            movement: p.movement,
-                        })
-                        .collect()));
+                    return Ok(TxOutcome::Applied(
+                        planned
+                            .into_iter()
+                            .zip(seen)
+                            .zip(catalog)
+                            .map(|((p, row), fill)| Applied {
+                                item: row.with_stock(
+                                    p.after,
+                                    p.movement.seq,
+                                    context.now,
+                                    fill.as_ref(),
+                                ),
+                                movement: p.movement,
+                            })
+                            .collect(),
+                    ));
                 }
                 Err(error) => error,
             };
             let retry_after_read = match error.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
                     let reasons = cancelled.cancellation_reasons();
-                    // Extras first: an order marker that exists means "already done", which
+                    // Guards first: an order marker that exists means "already done", which
                     // matters more than whether the stock would allow it now.
-                    for (index, _) in extras.iter().enumerate() {
+                    for (index, guarded) in guards.iter().enumerate() {
                         let reason = reasons.get(2 * changes.len() + index);
                         if reason.and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
-                            return Ok(Err(TxRejected::Extra {
-                                index,
-                                old: reason.and_then(|r| r.item().cloned()),
-                            }));
+                            return Ok(TxOutcome::GuardFailed {
+                                guard: guarded.guard,
+                                existing: reason.and_then(|r| r.item().cloned()),
+                            });
                         }
                     }
                     let mut refused = Vec::new();
@@ -226,12 +324,18 @@ impl Db {
                         match reason.and_then(|r| r.code()) {
                             Some("ConditionalCheckFailed") => {
                                 match reason.and_then(|r| r.item().cloned()) {
-                                    None => missing.push(i),
+                                    None => missing.push(change.clone()),
                                     Some(old) => {
                                         let now: InventoryItem =
                                             from_item(&self.tables.inventory, old)?;
+                                        // Still allowed means another writer moved the row
+                                        // on, and its image is all the next attempt needs.
                                         if let Err(refusal) = now.stock().apply(change.op) {
-                                            refused.push((i, refusal, now.clone()));
+                                            refused.push(RefusedRow {
+                                                change: change.clone(),
+                                                refusal,
+                                                row: now.clone(),
+                                            });
                                         }
                                         rows[i] = Some(now);
                                     }
@@ -250,25 +354,28 @@ impl Db {
                         }
                     }
                     if !missing.is_empty() {
-                        return Ok(Err(TxRejected::NotFound(missing)));
+                        return Ok(TxOutcome::RowsMissing(missing));
                     }
                     if !refused.is_empty() {
-                        return Ok(Err(TxRejected::Refused(refused)));
+                        return Ok(TxOutcome::Refused(refused));
                     }
                     conflict
                 }
-                Some(e) if is_retryable(e) => true,
+                // A plain write outside any transaction touched one of the rows meanwhile.
+                Some(e) if is_conflict(e) => true,
                 _ => return Err(DbError::sdk("TransactWriteItems", error)),
             };
             attempt += 1;
-            if started.elapsed() > RETRY_BUDGET {
-                tracing::warn!(attempt, "giving up on a contended stock change");
-                return Ok(Err(TxRejected::Contended));
-            }
-            // Full jitter, growing: contenders for one row spread out instead of colliding in
-            // lockstep, which cuts the wasted attempts (and the load) under contention.
-            let cap_ms = 2u64.saturating_pow(attempt.min(8)).min(250);
-            tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap_ms))).await;
+            let delay = match attempts {
+                Attempts::Once => None,
+                Attempts::UntilBudget if started.elapsed() > RETRY_BUDGET => None,
+                Attempts::UntilBudget => delays.next(),
+            };
+            let Some(delay) = delay else {
+                tracing::warn!(attempt, ?attempts, "giving up on a contended stock change");
+                return Ok(TxOutcome::Contended);
+            };
+            tokio::time::sleep(delay).await;
             if retry_after_read {
                 rows = self.read_rows(changes).await?;
             }
@@ -288,21 +395,24 @@ impl Db {
         change: &RowChange,
         p: &Planned,
         context: &MovementContext,
+        fill: Option<&CatalogFields>,
     ) -> Result<TransactWriteItem, DbError> {
         let mut condition = String::from("attribute_exists(product_id)");
+        // SET names only what this service owns: every other attribute of the row, known or
+        // not, is left as it was.
+        let mut expression = String::from(
+            "SET current_stock = :current, reserved_stock = :reserved, available_stock = :available, \
+             ledger_seq = :seq, updated_at = :now",
+        );
         let mut update = Update::builder()
             .table_name(&self.tables.inventory)
             .key("store_id", s(change.store_id.as_str()))
             .key("product_id", s(change.product_id.as_str()))
-            .update_expression(
-                "SET current_stock = :current, reserved_stock = :reserved, available_stock = :available, \
-                 ledger_seq = :seq, updated_at = :now",
-            )
             .expression_attribute_values(":current", n(p.after.current))
             .expression_attribute_values(":reserved", n(p.after.reserved))
             .expression_attribute_values(":available", n(p.after.available))
             .expression_attribute_values(":seq", n(p.movement.seq))
-            .expression_attribute_values(":now", s(&context.now))
+            .expression_attribute_values(":now", s(rfc3339(context.now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if p.movement.seq == 1 {
             condition.push_str(" AND attribute_not_exists(ledger_seq)");
@@ -334,7 +444,17 @@ impl Db {
             }
             StockOp::Add(_) => {}
         }
+        for (attribute, value) in fill.map(CatalogFields::present).unwrap_or_default() {
+            // `name` is a reserved word, so every copied field goes through a name placeholder.
+            expression.push_str(&format!(
+                ", #cf_{attribute} = if_not_exists(#cf_{attribute}, :cf_{attribute})"
+            ));
+            update = update
+                .expression_attribute_names(format!("#cf_{attribute}"), attribute)
+                .expression_attribute_values(format!(":cf_{attribute}"), s(value));
+        }
         let update = update
+            .update_expression(expression)
             .condition_expression(condition)
             .build()
             .map_err(|e| DbError::build("Update", e))?;
@@ -452,21 +572,39 @@ fn plan(change: &RowChange, row: &InventoryItem, context: &MovementContext) -> P
             adjustment_type: context.adjustment_type,
             reservation_id: context.reservation_id.clone(),
             order_id: context.order_id.clone(),
-            created_at: context.now.clone(),
+            created_at: context.now,
         },
     }
 }
 
-fn is_retryable(error: &TransactWriteItemsError) -> bool {
+/// A conflict with another writer, which recomputing and retrying can resolve. Not throttling:
+/// the SDK's retry strategy owns that (see [`conflict_backoff`]).
+fn is_conflict(error: &TransactWriteItemsError) -> bool {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-    matches!(
-        error.code(),
-        Some(
-            "TransactionConflictException"
-                | "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "TransactionInProgressException"
-        )
-    )
+    error.code() == Some("TransactionConflictException")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_conflict_backoff_grows_is_jittered_and_stays_within_the_budget() {
+        let delays: Vec<Duration> = conflict_backoff().collect();
+        let total: Duration = delays.iter().sum();
+        assert!(total <= RETRY_BUDGET, "{total:?}");
+        assert!(
+            total >= RETRY_BUDGET - Duration::from_millis(500),
+            "it uses the budget, not a fixed count: {total:?} over {} delays",
+            delays.len()
+        );
+        assert!(delays[0] >= Duration::from_millis(2) && delays[0] <= Duration::from_millis(4));
+        // Capped at 250 ms, plus up to as much again of jitter.
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(500)));
+        let late: Vec<&Duration> = delays.iter().skip(10).take(20).collect();
+        assert!(
+            late.windows(2).any(|w| w[0] != w[1]),
+            "capped delays still vary: {late:?}"
+        );
+    }
 }

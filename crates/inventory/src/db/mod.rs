@@ -1,5 +1,6 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
+mod backfill;
 mod idempotency;
 mod inventory;
 pub mod item;
@@ -8,18 +9,18 @@ mod meter;
 mod products;
 mod reservations;
 
-pub use idempotency::{Idempotent, Retry};
+pub use backfill::{BackfillReport, CatalogFields};
+pub use idempotency::{Idempotent, KeyedOperation, Retry};
 pub use inventory::{
     check_inventory_cursor, InventoryItem, RowFilter, StoreRows, MAX_JOIN_CALLS, MAX_STORE_PAGES,
 };
-pub use ledger::{check_history_cursor, Applied, Movement, MovementContext, RowChange, TxRejected};
+pub use ledger::{
+    check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
+    RowChange, TxOutcome,
+};
 pub use meter::{Meter, Usage};
 pub use products::Product;
-pub use reservations::{
-    check_reservations_cursor, Line, LineAvailability, Outcome, Reservation, ReservationError,
-    ReservationStatus, ReserveRequest, Shortage, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES,
-    MAX_LINES,
-};
+pub use reservations::{check_reservations_cursor, ReservationError};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;

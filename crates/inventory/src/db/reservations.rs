@@ -10,114 +10,23 @@
 //!   retry (DynamoDB's own ClientRequestToken only covers ten minutes).
 
 use super::item::{from_item, n, s, to_item};
-use super::ledger::{MovementContext, RowChange, TxRejected};
-use super::{Db, DbError, InventoryItem};
+use super::ledger::{Attempts, Guard, Guarded, MovementContext, RefusedRow, RowChange, TxOutcome};
+use super::{Db, DbError};
+use crate::domain::time::{millis, parse_rfc3339, rfc3339, to_the_millisecond};
 use crate::domain::{
-    Actor, InvalidValue, MovementType, NextToken, OrderId, ProductId, Quantity, Reference, Refusal,
-    ReservationId, StockOp, StoreId,
+    Actor, Fingerprint, InvalidValue, Line, LineAvailability, MovementType, NextToken, OrderId,
+    Outcome, Placement, Reference, Refusal, Reservation, ReservationId, ReservationStatus,
+    ReserveRequest, Shortage, StockOp, StoreId, Transition,
 };
 use aws_sdk_dynamodb::types::{
     Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// The most distinct products one order may reserve: each line takes two of a transaction's 100
-/// actions (the row update and its movement), plus the reservation and the order marker.
-pub const MAX_LINES: usize = 49;
-/// Default and maximum hold, in minutes.
-pub const DEFAULT_EXPIRY_MINUTES: i64 = 15;
-pub const MAX_EXPIRY_MINUTES: i64 = 1440;
 /// Finished reservations and order markers are deleted by TTL this long after they finish.
 const RETENTION_DAYS: i64 = 90;
 const ACTIVE: &str = "ACTIVE";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReservationStatus {
-    Active,
-    Completed,
-    Released,
-    Expired,
-}
-
-impl ReservationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Completed => "completed",
-            Self::Released => "released",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// # Errors
-    /// When `raw` names no status.
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Ok(match raw {
-            "active" => Self::Active,
-            "completed" => Self::Completed,
-            "released" => Self::Released,
-            "expired" => Self::Expired,
-            _ => {
-                return Err(InvalidValue::new(
-                    "status",
-                    "must be active, completed, released or expired",
-                ))
-            }
-        })
-    }
-}
-
-/// One product of a reservation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub product_id: ProductId,
-    pub quantity: i64,
-}
-
-/// Stock held (or, for a pay-at-counter sale, taken) for one order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reservation {
-    pub reservation_id: ReservationId,
-    pub store_id: StoreId,
-    pub order_id: OrderId,
-    pub status: ReservationStatus,
-    pub lines: Vec<Line>,
-    pub expires_at: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl Reservation {
-    /// An active reservation past its expiry holds nothing, whether or not the sweeper has
-    /// released it yet.
-    pub fn status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
-        match self.status {
-            ReservationStatus::Active if expiry(&self.expires_at).is_some_and(|e| now >= e) => {
-                ReservationStatus::Expired
-            }
-            status => status,
-        }
-    }
-
-    /// The reservation as a reader should see it at `now`.
-    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
-        self.status = self.status_at(now);
-        self
-    }
-}
-
-fn expiry(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 #[derive(Serialize, Deserialize)]
 struct ReservationItem {
@@ -139,9 +48,11 @@ struct OrderMarker {
     pk: String,
     sk: String,
     reservation_id: ReservationId,
-    /// The canonical request, compared on replay: same payload, same answer.
-    payload: String,
-    created_at: String,
+    /// The request's fingerprint (`ReserveRequest::fingerprint`), compared on replay: same
+    /// request, same answer.
+    payload_sha256: Fingerprint,
+    #[serde(with = "millis")]
+    created_at: DateTime<Utc>,
     ttl: i64,
 }
 
@@ -153,97 +64,13 @@ fn marker_pk(store_id: &StoreId, order_id: &OrderId) -> String {
     format!("ORDER#{store_id}#{order_id}")
 }
 
-/// A validated request to reserve (or sell outright) an order's lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReserveRequest {
-    pub store_id: StoreId,
-    pub order_id: OrderId,
-    /// One line per product, quantities summed, sorted by product.
-    pub lines: Vec<Line>,
-    pub expires_in_minutes: i64,
-}
-
-impl ReserveRequest {
-    /// Sums lines of the same product and checks the limits.
-    ///
-    /// # Errors
-    /// No lines, more than [`MAX_LINES`] products, a summed quantity over 1,000,000, or an
-    /// expiry outside 1..=1440 minutes.
-    pub fn new(
-        store_id: StoreId,
-        order_id: OrderId,
-        items: Vec<(ProductId, Quantity)>,
-        expires_in_minutes: Option<i64>,
-    ) -> Result<Self, InvalidValue> {
-        if items.is_empty() {
-            return Err(InvalidValue::new("items", "must have at least one line"));
-        }
-        let mut summed: BTreeMap<ProductId, i64> = BTreeMap::new();
-        for (product_id, quantity) in items {
-            *summed.entry(product_id).or_default() += quantity.get();
-        }
-        if summed.len() > MAX_LINES {
-            return Err(InvalidValue::new(
-                "items",
-                format!("must name at most {MAX_LINES} distinct products (one transaction holds 100 actions)"),
-            ));
-        }
-        let lines = summed
-            .into_iter()
-            .map(|(product_id, quantity)| {
-                Quantity::new("items.quantity", quantity).map(|q| Line {
-                    product_id,
-                    quantity: q.get(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let expires_in_minutes = expires_in_minutes.unwrap_or(DEFAULT_EXPIRY_MINUTES);
-        if !(1..=MAX_EXPIRY_MINUTES).contains(&expires_in_minutes) {
-            return Err(InvalidValue::new(
-                "expires_in_minutes",
-                format!("must be between 1 and {MAX_EXPIRY_MINUTES}"),
-            ));
-        }
-        Ok(Self {
-            store_id,
-            order_id,
-            lines,
-            expires_in_minutes,
-        })
-    }
-
-    /// What a retry must repeat exactly to be the same request.
-    fn payload(&self, kind: MovementType) -> String {
-        let lines: Vec<String> = self
-            .lines
-            .iter()
-            .map(|l| format!("{}:{}", l.product_id, l.quantity))
-            .collect();
-        format!(
-            "{kind:?}|{}|{}|{}|{}",
-            self.store_id,
-            self.order_id,
-            self.expires_in_minutes,
-            lines.join(",")
-        )
-    }
-}
-
-/// A line that cannot be had, with what was asked and what there is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Shortage {
-    pub product_id: ProductId,
-    pub requested: i64,
-    pub available: i64,
-}
-
 /// Why a reservation operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ReservationError {
     #[error("reservation not found")]
     NotFound,
     #[error("products not stocked by the store")]
-    UnknownProducts(Vec<ProductId>),
+    UnknownProducts(Vec<crate::domain::ProductId>),
     #[error("not enough stock")]
     Short(Vec<Shortage>),
     #[error("order already reserved with a different request")]
@@ -258,23 +85,6 @@ pub enum ReservationError {
     Db(#[from] DbError),
 }
 
-/// Whether an operation did the work now or found it already done (an idempotent replay).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    AlreadyDone,
-}
-
-/// The availability of one line of a cart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LineAvailability {
-    pub product_id: ProductId,
-    pub requested: i64,
-    /// `None` when the store does not stock the product.
-    pub available: Option<i64>,
-    pub shortage: i64,
-}
-
 impl Db {
     /// Holds every line of an order, or none: one transaction of 2n + 2 actions.
     ///
@@ -286,7 +96,7 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.place_order(request, actor, now, MovementType::Reserve)
+        self.place_order(request, actor, now, Placement::Reserve)
             .await
     }
 
@@ -300,7 +110,7 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.place_order(request, actor, now, MovementType::Deduct)
+        self.place_order(request, actor, now, Placement::Deduct)
             .await
     }
 
@@ -309,14 +119,14 @@ impl Db {
         request: &ReserveRequest,
         actor: &Actor,
         now: DateTime<Utc>,
-        kind: MovementType,
+        placement: Placement,
     ) -> Result<(Reservation, Outcome), ReservationError> {
         let id = ReservationId::generate();
         // Whole milliseconds, as written: the expiry text, `expires_at_ms` (which conditions
         // compare) and `created_at` then agree exactly.
-        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let now = to_the_millisecond(now);
         let expires = now + Duration::minutes(request.expires_in_minutes);
-        let selling = kind == MovementType::Deduct;
+        let selling = placement == Placement::Deduct;
         let reservation = Reservation {
             reservation_id: id.clone(),
             store_id: request.store_id.clone(),
@@ -327,9 +137,9 @@ impl Db {
                 ReservationStatus::Active
             },
             lines: request.lines.clone(),
-            expires_at: rfc3339(expires),
-            created_at: rfc3339(now),
-            updated_at: rfc3339(now),
+            expires_at: expires,
+            created_at: now,
+            updated_at: now,
         };
         let item = ReservationItem {
             pk: reservation_pk(&id),
@@ -344,11 +154,20 @@ impl Db {
             pk: marker_pk(&request.store_id, &request.order_id),
             sk: "ORDER".into(),
             reservation_id: id.clone(),
-            payload: request.payload(kind),
-            created_at: rfc3339(now),
+            payload_sha256: request.fingerprint(placement),
+            created_at: now,
             ttl: (now + Duration::days(RETENTION_DAYS)).timestamp(),
         };
-        let extras = [self.put_new(&item)?, self.put_new(&marker)?];
+        let guards = [
+            Guarded {
+                guard: Guard::NewReservation,
+                write: self.put_new(&item)?,
+            },
+            Guarded {
+                guard: Guard::OrderMarker,
+                write: self.put_new(&marker)?,
+            },
+        ];
         let changes: Vec<RowChange> = request
             .lines
             .iter()
@@ -356,25 +175,30 @@ impl Db {
                 store_id: request.store_id.clone(),
                 product_id: l.product_id.clone(),
                 op: if selling {
-                    StockOp::Deduct(l.quantity)
+                    StockOp::Deduct(l.quantity.get())
                 } else {
-                    StockOp::Reserve(l.quantity)
+                    StockOp::Reserve(l.quantity.get())
                 },
             })
             .collect();
-        let mut context = MovementContext::new(kind, actor.clone(), rfc3339(now));
+        let movement_type = if selling {
+            MovementType::Deduct
+        } else {
+            MovementType::Reserve
+        };
+        let mut context = MovementContext::new(movement_type, actor.clone(), now);
         context.reservation_id = Some(id);
         context.order_id = Some(request.order_id.clone());
         context.reference = Reference::parse(request.order_id.as_str()).ok();
 
-        match self.transact(&changes, &context, &extras).await? {
-            Ok(_) => Ok((item.reservation, Outcome::Done)),
-            Err(TxRejected::Extra {
-                index: 1,
-                old: Some(old),
-            }) => {
-                let existing: OrderMarker = from_item(&self.tables.ledger, old)?;
-                if existing.payload != marker.payload {
+        match self.transact(&changes, &context, &guards).await? {
+            TxOutcome::Applied(_) => Ok((item.reservation, Outcome::Done)),
+            TxOutcome::GuardFailed {
+                guard: Guard::OrderMarker,
+                existing: Some(existing),
+            } => {
+                let existing: OrderMarker = from_item(&self.tables.ledger, existing)?;
+                if existing.payload_sha256 != marker.payload_sha256 {
                     return Err(ReservationError::IdempotencyMismatch {
                         reservation_id: existing.reservation_id,
                     });
@@ -385,17 +209,13 @@ impl Db {
                     .ok_or(ReservationError::NotFound)?;
                 Ok((original.as_of(now), Outcome::AlreadyDone))
             }
-            Err(TxRejected::Extra { .. } | TxRejected::Contended) => {
+            TxOutcome::GuardFailed { .. } | TxOutcome::Contended => {
                 Err(ReservationError::Contended)
             }
-            Err(TxRejected::NotFound(rows)) => Err(ReservationError::UnknownProducts(
-                rows.into_iter()
-                    .map(|i| changes[i].product_id.clone())
-                    .collect(),
+            TxOutcome::RowsMissing(rows) => Err(ReservationError::UnknownProducts(
+                rows.into_iter().map(|c| c.product_id).collect(),
             )),
-            Err(TxRejected::Refused(refused)) => {
-                Err(ReservationError::Short(shortages(&changes, refused)))
-            }
+            TxOutcome::Refused(refused) => Err(ReservationError::Short(shortages(refused))),
         }
     }
 
@@ -409,7 +229,8 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.finish(id, ReservationStatus::Completed, actor, now)
+        let reservation = self.reservation_or_not_found(id).await?;
+        self.finish_reservation(reservation, ReservationStatus::Completed, actor, now)
             .await
     }
 
@@ -424,44 +245,44 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.finish(id, ReservationStatus::Released, actor, now)
+        let reservation = self.reservation_or_not_found(id).await?;
+        self.finish_reservation(reservation, ReservationStatus::Released, actor, now)
             .await
     }
 
-    /// Releases a reservation whose time is up, as the sweeper does.
+    /// Releases a reservation whose time is up, as the sweeper does: in one attempt, so a hot
+    /// row is left for the next run (`Contended`) rather than waited on.
     ///
     /// # Errors
-    /// `NotActive` when it is no longer active or not yet due.
+    /// `NotActive` when it is no longer active or not yet due; `Contended` when another writer
+    /// had one of its rows.
     pub async fn expire(
         &self,
-        id: &ReservationId,
+        reservation: Reservation,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.finish(
-            id,
+        let sweeper = Actor::parse("system:expiry").unwrap_or_else(|_| Actor::anonymous());
+        self.transition(
+            reservation,
             ReservationStatus::Expired,
-            &Actor::parse("system:expiry").unwrap_or_else(|_| Actor::anonymous()),
+            &sweeper,
             now,
+            Attempts::Once,
         )
         .await
     }
 
-    async fn finish(
+    async fn reservation_or_not_found(
         &self,
         id: &ReservationId,
-        to: ReservationStatus,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(Reservation, Outcome), ReservationError> {
-        let reservation = self
-            .reservation(id)
+    ) -> Result<Reservation, ReservationError> {
+        self.reservation(id)
             .await?
-            .ok_or(ReservationError::NotFound)?;
-        self.finish_reservation(reservation, to, actor, now).await
+            .ok_or(ReservationError::NotFound)
     }
 
-    /// Moves an already-read reservation from active to `to` (completed, released or expired),
-    /// with its stock; for callers that had to read it first (to check the caller's store).
+    /// Moves an already-read reservation from active to `to` (completed or released), with its
+    /// stock; for callers that had to read it first (to check the caller's store).
     ///
     /// # Errors
     /// As [`Db::complete`] and [`Db::release`].
@@ -471,6 +292,18 @@ impl Db {
         to: ReservationStatus,
         actor: &Actor,
         now: DateTime<Utc>,
+    ) -> Result<(Reservation, Outcome), ReservationError> {
+        self.transition(reservation, to, actor, now, Attempts::UntilBudget)
+            .await
+    }
+
+    async fn transition(
+        &self,
+        reservation: Reservation,
+        to: ReservationStatus,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        attempts: Attempts,
     ) -> Result<(Reservation, Outcome), ReservationError> {
         let id = &reservation.reservation_id.clone();
         if let Some(done) = settled(&reservation, to, now) {
@@ -487,10 +320,10 @@ impl Db {
             .map(|l| RowChange {
                 store_id: reservation.store_id.clone(),
                 product_id: l.product_id.clone(),
-                op: op(l.quantity),
+                op: op(l.quantity.get()),
             })
             .collect();
-        let mut context = MovementContext::new(movement_type, actor.clone(), rfc3339(now));
+        let mut context = MovementContext::new(movement_type, actor.clone(), now);
         context.reservation_id = Some(id.clone());
         context.order_id = Some(reservation.order_id.clone());
         context.reference = Reference::parse(reservation.order_id.as_str()).ok();
@@ -520,22 +353,31 @@ impl Db {
             update = update.expression_attribute_values(":epoch", n(now.timestamp_millis()));
         }
         let update = update.build().map_err(|e| DbError::build("Update", e))?;
-        let extras = [TransactWriteItem::builder().update(update).build()];
+        let guards = [Guarded {
+            guard: Guard::ReservationStatus,
+            write: TransactWriteItem::builder().update(update).build(),
+        }];
 
-        match self.transact(&changes, &context, &extras).await? {
-            Ok(_) => {
+        match self
+            .transact_with(&changes, &context, &guards, attempts)
+            .await?
+        {
+            TxOutcome::Applied(_) => {
                 let mut done = reservation;
                 done.status = to;
-                done.updated_at = rfc3339(now);
+                done.updated_at = now;
                 Ok((done, Outcome::Done))
             }
-            Err(TxRejected::Extra { old: Some(old), .. }) => {
-                let current: ReservationItem = from_item(&self.tables.ledger, old)?;
+            TxOutcome::GuardFailed {
+                existing: Some(existing),
+                ..
+            } => {
+                let current: ReservationItem = from_item(&self.tables.ledger, existing)?;
                 settled(&current.reservation, to, now).unwrap_or(Err(ReservationError::Contended))
             }
-            Err(TxRejected::Extra { old: None, .. }) => Err(ReservationError::NotFound),
-            Err(TxRejected::Contended) => Err(ReservationError::Contended),
-            Err(TxRejected::NotFound(_) | TxRejected::Refused(_)) => {
+            TxOutcome::GuardFailed { existing: None, .. } => Err(ReservationError::NotFound),
+            TxOutcome::Contended => Err(ReservationError::Contended),
+            TxOutcome::RowsMissing(_) | TxOutcome::Refused(_) => {
                 Err(ReservationError::Inconsistent(id.clone()))
             }
         }
@@ -645,6 +487,23 @@ impl Db {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Reservation>, DbError> {
+        let (due, _) = self.due_reservations_after(now, limit, None).await?;
+        Ok(due.into_iter().map(|r| r.as_of(now)).collect())
+    }
+
+    /// A batch of due reservations after `after` (the previous batch's last evaluated key), and
+    /// the key to continue from: the sweeper walks the index once per run this way, so what it
+    /// left (a hot row) is not met again until the next run. As stored (status `active`), for
+    /// [`Db::expire`]; the index is eventually consistent, and expiry's own condition decides.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure or a corrupt item.
+    pub async fn due_reservations_after(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<super::item::Item>,
+    ) -> Result<(Vec<Reservation>, Option<super::item::Item>), DbError> {
         let out = self
             .client
             .query()
@@ -654,17 +513,19 @@ impl Db {
             .expression_attribute_values(":active", s(ACTIVE))
             .expression_attribute_values(":epoch", n(now.timestamp_millis()))
             .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(after)
             .send()
             .await
             .map_err(|e| DbError::sdk("Query", e))?;
-        out.items
+        let due = out
+            .items
             .unwrap_or_default()
             .into_iter()
             .map(|item| {
-                from_item::<ReservationItem>(&self.tables.ledger, item)
-                    .map(|r| r.reservation.as_of(now))
+                from_item::<ReservationItem>(&self.tables.ledger, item).map(|r| r.reservation)
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((due, out.last_evaluated_key))
     }
 
     /// How many units of each line a store could sell now, read strongly consistent.
@@ -684,11 +545,12 @@ impl Db {
             .zip(rows)
             .map(|(line, row)| {
                 let available = row.as_ref().map(|r| r.available_stock);
+                let requested = line.quantity.get();
                 LineAvailability {
                     product_id: line.product_id.clone(),
-                    requested: line.quantity,
+                    requested,
                     available,
-                    shortage: (line.quantity - available.unwrap_or(0)).max(0),
+                    shortage: (requested - available.unwrap_or(0)).max(0),
                 }
             })
             .collect())
@@ -713,36 +575,23 @@ fn settled(
     to: ReservationStatus,
     now: DateTime<Utc>,
 ) -> Option<Result<(Reservation, Outcome), ReservationError>> {
-    use ReservationStatus::{Active, Completed, Expired, Released};
-    let due = reservation.status_at(now) == Expired;
-    let current = reservation.clone().as_of(now);
-    let not_active = || Some(Err(ReservationError::NotActive(Box::new(current.clone()))));
-    match (reservation.status, to) {
-        // Past its time, a reservation holds nothing and can no longer be completed.
-        (Active, Completed) if due => not_active(),
-        // Anyone may release an active reservation; the sweeper only one that is due.
-        (Active, Completed | Released) => None,
-        (Active, Expired) if due => None,
-        (s, t) if s == t => Some(Ok((current, Outcome::AlreadyDone))),
-        // Releasing what expired is what the caller wanted: nothing is held.
-        (Expired, Released) => Some(Ok((current, Outcome::AlreadyDone))),
-        _ => not_active(),
+    match reservation.transition(to, now) {
+        Transition::Apply => None,
+        Transition::AlreadyDone(current) => Some(Ok((current, Outcome::AlreadyDone))),
+        Transition::NotActive(current) => Some(Err(ReservationError::NotActive(Box::new(current)))),
     }
 }
 
-fn shortages(
-    changes: &[RowChange],
-    refused: Vec<(usize, Refusal, InventoryItem)>,
-) -> Vec<Shortage> {
+fn shortages(refused: Vec<RefusedRow>) -> Vec<Shortage> {
     refused
         .into_iter()
-        .map(|(i, refusal, row)| Shortage {
-            product_id: changes[i].product_id.clone(),
-            requested: changes[i].op.takes().unwrap_or_default(),
-            available: match refusal {
+        .map(|r| Shortage {
+            requested: r.change.op.takes().unwrap_or_default(),
+            available: match r.refusal {
                 Refusal::Insufficient { available, .. } => available,
-                _ => row.available_stock,
+                _ => r.row.available_stock,
             },
+            product_id: r.change.product_id,
         })
         .collect()
 }
@@ -762,7 +611,9 @@ pub fn check_reservations_cursor(
             pk.strip_prefix("RES#")
                 .is_some_and(|id| ReservationId::parse(id).is_ok())
         })
-        && token.get("created_at").is_some_and(|c| expiry(c).is_some());
+        && token
+            .get("created_at")
+            .is_some_and(|c| parse_rfc3339(c).is_some());
     if ok {
         Ok(())
     } else {

@@ -45,18 +45,28 @@ macro_rules! validated_string {
 }
 
 mod barcode;
+pub mod fingerprint;
 mod ids;
 mod money;
 mod page;
 mod quantity;
+pub mod requests;
+pub mod reservation;
 mod stock;
 pub(crate) mod text;
+pub mod time;
 
 pub use barcode::Barcode;
+pub use fingerprint::Fingerprint;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
 pub use money::{Money, Total};
 pub use page::{Limit, NextToken, PageNumber};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
+pub use requests::{AdjustmentRequest, StockChangeRequest};
+pub use reservation::{
+    Line, LineAvailability, Outcome, Placement, Reservation, ReservationStatus, ReserveRequest,
+    Shortage, Transition, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES, MAX_LINES,
+};
 pub use stock::{AdjustmentType, MovementType, Refusal, Stock, StockOp};
 pub use text::{Actor, Reason, Reference, SearchQuery};
 

@@ -119,15 +119,25 @@ impl From<StockCount> for i64 {
 
 /// What `PUT .../stock` asks for: a relative change, or a counted level compared against the level
 /// the counter saw (so a count taken while a sale went through is refused, not silently applied).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serialises (for its fingerprint, `domain::requests`) under explicit names, the body's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
 pub enum StockChange {
+    #[serde(rename = "delta")]
     Delta {
+        #[serde(rename = "quantity_change")]
         delta: StockDelta,
+        #[serde(rename = "reason")]
         reason: Option<Reason>,
     },
+    #[serde(rename = "count")]
     Count {
+        #[serde(rename = "new_stock")]
         new_stock: StockCount,
+        #[serde(rename = "expected_stock")]
         expected_stock: StockCount,
+        #[serde(rename = "reason")]
         reason: Option<Reason>,
     },
 }
