@@ -232,3 +232,45 @@ async fn free_text_with_unicode_format_characters_is_refused_naming_the_field_an
         .assert_problem(400, "invalid_parameter");
     assert_eq!(app.snapshot().await, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn a_row_whose_stock_cannot_be_read_is_never_written_from_a_guess() {
+    let app = TestApp::new().await;
+    app.given_stock("s1", "p-good", 7).await;
+    app.given_items(
+        &app.tables.inventory,
+        [item(&[
+            ("store_id", s("s1")),
+            ("product_id", s("p-fraction")),
+            ("current_stock", n("5.5")),
+            ("name", s("Loose Sugar")),
+        ])],
+    )
+    .await;
+    let before = app.snapshot().await;
+
+    app.put(
+        "/api/v1/inventory/products/s1/p-fraction/stock",
+        r#"{"quantity_change": 2}"#,
+    )
+    .await
+    .assert_problem(409, "inventory_row_unreadable");
+    app.post(
+        "/api/v1/inventory/adjust",
+        r#"{"store_id":"s1","product_id":"p-fraction","quantity_change":-1,"adjustment_type":"damage","reason":"spilt"}"#,
+    )
+    .await
+    .assert_problem(409, "inventory_row_unreadable");
+    let reserve = app
+        .post(
+            "/api/v1/inventory/reserve",
+            r#"{"store_id":"s1","order_id":"o-1","items":[{"product_id":"p-good","quantity":1},{"product_id":"p-fraction","quantity":1}]}"#,
+        )
+        .await;
+    reserve.assert_problem(409, "inventory_row_unreadable");
+    assert_eq!(
+        reserve.json["product_ids"],
+        serde_json::json!(["p-fraction"])
+    );
+    assert_eq!(app.snapshot().await, before, "nothing was written");
+}

@@ -53,6 +53,11 @@ impl From<ReservationError> for ApiError {
                 }),
             ),
             ReservationError::Contended => Self::Contended,
+            ReservationError::UnreadableRows(products) => Self::conflict(
+                "inventory_row_unreadable",
+                "the stored stock of some lines is not a whole number; correct those rows first",
+                serde_json::json!({ "product_ids": products }),
+            ),
             err @ ReservationError::Inconsistent(_) => Self::Internal(Box::new(err)),
             ReservationError::Db(err) => err.into(),
         }

@@ -31,6 +31,15 @@ impl FromRequest for RowKey {
     }
 }
 
+/// 409 for a stored row whose quantities cannot be read: nothing is written from a guess.
+pub(super) fn row_unreadable(store_id: &StoreId, product_id: &ProductId) -> ApiError {
+    ApiError::conflict(
+        "inventory_row_unreadable",
+        format!("the stored stock of product {product_id} in store {store_id} is not a whole number; correct the row before changing its stock"),
+        json!({ "store_id": store_id, "product_id": product_id }),
+    )
+}
+
 pub(super) fn row_not_found(store_id: &StoreId, product_id: &ProductId) -> ApiError {
     ApiError::not_found(
         "inventory_item_not_found",
@@ -254,6 +263,7 @@ pub(super) async fn apply_one(
             }
         }
         TxOutcome::RowsMissing(_) => Err(row_not_found(&change.store_id, &change.product_id)),
+        TxOutcome::Unreadable(_) => Err(row_unreadable(&change.store_id, &change.product_id)),
         TxOutcome::Refused(mut refused) => match refused.pop() {
             Some(refused) => Err(refusal_conflict(refused.refusal, &refused.row)),
             None => Err(ApiError::Contended),

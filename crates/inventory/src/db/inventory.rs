@@ -74,6 +74,17 @@ impl InventoryItem {
         Some(row)
     }
 
+    /// Whether a quantity the ledger computes from could not be read: such a row must not be
+    /// written from what was read of it.
+    pub fn quantities_unreadable(&self) -> bool {
+        self.unreadable.iter().any(|f| {
+            matches!(
+                *f,
+                "current_stock" | "reserved_stock" | "available_stock" | "ledger_seq"
+            )
+        })
+    }
+
     /// Whether the row lacks a catalog field this service copies onto rows it writes.
     pub fn lacks_catalog_fields(&self) -> bool {
         self.name.is_none()

@@ -179,6 +179,10 @@ pub enum TxOutcome {
     RowsMissing(Vec<RowChange>),
     /// These rows do not allow their change; nothing was written.
     Refused(Vec<RefusedRow>),
+    /// These rows hold quantities that do not fit their types (a fractional stock, text where a
+    /// number belongs): a change computed from them would overwrite what nobody can read, so
+    /// nothing was written. A person must correct the row first.
+    Unreadable(Vec<RowChange>),
     /// A guard's condition failed; `existing` is its item as it is, if there is one. Checked
     /// before the rows: an order marker that exists means "already done", whatever the stock.
     GuardFailed {
@@ -262,6 +266,15 @@ impl Db {
             if !missing.is_empty() {
                 return Ok(TxOutcome::RowsMissing(missing));
             }
+            let unreadable: Vec<RowChange> = changes
+                .iter()
+                .zip(&rows)
+                .filter(|(_, r)| r.as_ref().is_some_and(InventoryItem::quantities_unreadable))
+                .map(|(c, _)| c.clone())
+                .collect();
+            if !unreadable.is_empty() {
+                return Ok(TxOutcome::Unreadable(unreadable));
+            }
             let seen: Vec<InventoryItem> = rows.iter().flatten().cloned().collect();
             if catalog.is_none() {
                 catalog = Some(self.catalog_fields_for(&seen).await?);
@@ -326,8 +339,14 @@ impl Db {
                                 match reason.and_then(|r| r.item().cloned()) {
                                     None => missing.push(change.clone()),
                                     Some(old) => {
-                                        let now: InventoryItem =
-                                            from_item(&self.tables.inventory, old)?;
+                                        let Some(now) =
+                                            InventoryItem::read(&self.tables.inventory, old)
+                                        else {
+                                            return Ok(TxOutcome::Unreadable(vec![change.clone()]));
+                                        };
+                                        if now.quantities_unreadable() {
+                                            return Ok(TxOutcome::Unreadable(vec![change.clone()]));
+                                        }
                                         // Still allowed means another writer moved the row
                                         // on, and its image is all the next attempt needs.
                                         if let Err(refusal) = now.stock().apply(change.op) {

@@ -79,6 +79,8 @@ pub enum ReservationError {
     NotActive(Box<Reservation>),
     #[error("the rows are too contended right now")]
     Contended,
+    #[error("stored stock of products cannot be read")]
+    UnreadableRows(Vec<crate::domain::ProductId>),
     #[error("stock rows disagree with reservation {0}")]
     Inconsistent(ReservationId),
     #[error(transparent)]
@@ -216,6 +218,9 @@ impl Db {
                 rows.into_iter().map(|c| c.product_id).collect(),
             )),
             TxOutcome::Refused(refused) => Err(ReservationError::Short(shortages(refused))),
+            TxOutcome::Unreadable(rows) => Err(ReservationError::UnreadableRows(
+                rows.into_iter().map(|c| c.product_id).collect(),
+            )),
         }
     }
 
@@ -377,6 +382,9 @@ impl Db {
             }
             TxOutcome::GuardFailed { existing: None, .. } => Err(ReservationError::NotFound),
             TxOutcome::Contended => Err(ReservationError::Contended),
+            TxOutcome::Unreadable(rows) => Err(ReservationError::UnreadableRows(
+                rows.into_iter().map(|c| c.product_id).collect(),
+            )),
             TxOutcome::RowsMissing(_) | TxOutcome::Refused(_) => {
                 Err(ReservationError::Inconsistent(id.clone()))
             }
