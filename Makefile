@@ -5,7 +5,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha256sum tools/requirements.txt | cut -c1-12)
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run" || echo "cargo test")
 
-.PHONY: run stop test unit fuzz token lint tools bench build
+.PHONY: run stop test unit fuzz token lint tools bench build invoke
 
 ## run: DynamoDB Local + tables + demo data + the local gateway on http://127.0.0.1:3000
 run:
@@ -35,6 +35,15 @@ SUBJECT ?= dev-user
 token:
 	@cargo build --quiet -p inventory-local
 	@target/debug/inventory-local token --role "$(ROLE)" --stores "$(STORES)" --subject "$(SUBJECT)"
+
+## invoke: one function's real binary under a local Lambda Runtime API with an event, e.g.
+##   make invoke FN=update-stock EVENT=events/update-stock.json   (sam local invoke, without Docker)
+FN ?= get-product
+EVENT ?= events/$(FN).json
+invoke:
+	@scripts/dynamodb-local.sh start 8000 >/dev/null
+	@cargo build --quiet -p inventory-local -p $(FN)
+	@target/debug/inventory-local invoke $(FN) --event $(EVENT)
 
 ## lint: rustfmt, clippy (warnings are errors) and `sam validate --lint` on template.yaml
 lint: tools

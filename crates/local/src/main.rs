@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use inventory::db::{local_client, Db};
 use inventory::App;
 use inventory_local::auth::{DevKeys, TokenSpec};
+use inventory_local::lambda::{LambdaCommand, LocalLambda};
 use inventory_local::tables::{create_tables, TableNames};
 use inventory_local::template::{repository_root, Template};
 use inventory_local::{gateway, seed};
@@ -47,6 +48,22 @@ enum Command {
     Bench {
         #[arg(long, default_value_t = 300)]
         requests: usize,
+    },
+    /// Run one function's real binary under a local Lambda Runtime API with a sample event, and
+    /// print its response: `sam local invoke` without Docker. Creates the tables and loads the
+    /// demo data first (both only if missing).
+    Invoke {
+        /// The function, as named under functions/ (e.g. update-stock).
+        function: String,
+        /// The event file (default: events/<function>.json).
+        #[arg(long)]
+        event: Option<PathBuf>,
+        /// Where the function binaries are (`cargo build` puts them in target/debug).
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Seconds to wait for init and for the answer (template.yaml's Timeout is 25).
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
     },
     /// Print a dev token signed with the local key (created on first use in .local/dev-jwt).
     Token {
@@ -135,6 +152,61 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             axum::serve(listener, router).await?;
         }
         Command::Token { .. } => {}
+        Command::Invoke {
+            function,
+            event,
+            bin_dir,
+            timeout,
+        } => {
+            create_tables(&client, &template, &cli.table_prefix).await?;
+            let (catalog, inventory) = seed::load_demo(&repository_root().join("demo"))?;
+            seed::seed(&client, &names.tables()?, &catalog, &inventory).await?;
+            let event = event.unwrap_or_else(|| {
+                repository_root()
+                    .join("events")
+                    .join(format!("{function}.json"))
+            });
+            let payload = std::fs::read(&event)
+                .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
+            let bin_dir = bin_dir.unwrap_or_else(|| repository_root().join("target/debug"));
+            let mut command = LambdaCommand::function(
+                &bin_dir,
+                &function,
+                &template,
+                &cli.table_prefix,
+                &cli.endpoint,
+            );
+            command.show_logs = true;
+            if !command.program.exists() {
+                return Err(format!(
+                    "{} does not exist; build it with `cargo build -p {function}`",
+                    command.program.display()
+                )
+                .into());
+            }
+            let limit = std::time::Duration::from_secs(timeout);
+            let lambda = LocalLambda::start(&command).await?;
+            let init = lambda.init_duration(limit).await?;
+            let started = std::time::Instant::now();
+            let outcome = lambda.invoke(payload, limit).await?;
+            let duration = started.elapsed();
+            let peak = lambda.peak_rss_kib();
+            lambda.stop().await;
+            let body = outcome.body();
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(json) => println!("{}", serde_json::to_string_pretty(&json)?),
+                Err(_) => println!("{}", String::from_utf8_lossy(body)),
+            }
+            eprintln!(
+                "REPORT {function}: init {:.1} ms, duration {:.1} ms, max memory used {} MB",
+                init.as_secs_f64() * 1000.0,
+                duration.as_secs_f64() * 1000.0,
+                peak.map_or_else(|| "?".into(), |kib| (kib / 1024).to_string()),
+            );
+            if let inventory_local::runtime_api::Outcome::Error { error_type, .. } = outcome {
+                return Err(format!("the function reported an error: {error_type}").into());
+            }
+        }
         Command::Bench { requests } => {
             let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
             println!(
