@@ -10,4 +10,5 @@ mod local_run;
 mod model;
 mod orders;
 mod reservations;
+mod runtime_loop;
 mod stock;
