@@ -53,11 +53,22 @@ lint: tools
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
-## bench: latency, throughput and memory of the hot paths against DynamoDB Local (see BENCHMARKS.md)
-bench:
+## bench: the functions as Lambda runs them, beside their floors and the Python peer, written to
+## bench/REPORT.md and bench/report.json (about 10 minutes; never part of make test)
+PEER_PYTHON ?= $(shell p=$$(pyenv prefix 3.12.1 2>/dev/null) && echo $$p/bin/python3 || command -v python3.12)
+PEER_VENV := bench/.venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed-$(shell sha256sum bench/peer/requirements.txt | cut -c1-12)
+bench: $(PEER_STAMP)
 	scripts/dynamodb-local.sh start 8000
-	cargo build --release --quiet -p inventory-local
-	RUST_LOG=warn target/release/inventory-local bench --requests 300
+	cargo build --release --workspace --bins
+	RUST_LOG=warn target/release/inventory-local bench
+
+## the Python 3.12 peer's venv (awslambdaric, boto3), reinstalled when its requirements change
+$(PEER_STAMP): bench/peer/requirements.txt
+	@[ -x "$(PEER_PYTHON)" ] || { echo "Python 3.12 is needed for the peer (pyenv install 3.12.1)" >&2; exit 1; }
+	"$(PEER_PYTHON)" -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
+	rm -f $(PEER_VENV)/.installed-* && touch $@
 
 ## tools: Python tools (SAM CLI, cfn-lint, cargo-lambda) in .venv, reinstalled when requirements change
 tools: $(TOOLS_STAMP)

@@ -176,7 +176,12 @@ impl LocalLambda {
 
 /// A `/proc/<pid>/status` field in KiB.
 pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    proc_status_kib_file(&format!("/proc/{pid}/status"), field)
+}
+
+/// A `Name:   1234 kB` field of a /proc file, in KiB.
+pub fn proc_status_kib_file(path: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
     status
         .lines()
         .find(|l| l.starts_with(field))?

@@ -44,10 +44,33 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// Measure the hot paths through the gateway's router against DynamoDB Local.
+    /// Measure the functions as Lambda runs them, beside their floors and the Python peer, and
+    /// write bench/REPORT.md and bench/report.json.
     Bench {
+        /// Requests per scenario through the gateway router.
         #[arg(long, default_value_t = 300)]
         requests: usize,
+        /// Fresh processes per cold-start measurement.
+        #[arg(long, default_value_t = 5)]
+        starts: usize,
+        /// Warm invocations per function.
+        #[arg(long, default_value_t = 1000)]
+        warm: usize,
+        /// Requests per hot-row design and concurrency.
+        #[arg(long, default_value_t = 400)]
+        hot_requests: usize,
+        /// Seconds any one loop may run.
+        #[arg(long, default_value_t = 60)]
+        time_limit: u64,
+        /// Release builds of the functions and hello-lambda.
+        #[arg(long)]
+        release_dir: Option<PathBuf>,
+        /// Python 3.12 with awslambdaric and boto3.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        /// Where REPORT.md and report.json go.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run one function's real binary under a local Lambda Runtime API with a sample event, and
     /// print its response: `sam local invoke` without Docker. Creates the tables and loads the
@@ -207,18 +230,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 return Err(format!("the function reported an error: {error_type}").into());
             }
         }
-        Command::Bench { requests } => {
-            let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
-            println!(
-                "| scenario | requests | concurrency | 2xx | req/s | p50 ms | p95 ms | p99 ms |"
-            );
-            println!("|---|---|---|---|---|---|---|---|");
-            for r in &results {
-                println!("{}", r.row());
-            }
-            if let Some(mib) = inventory_local::bench::peak_rss_mib() {
-                println!("\npeak resident memory of the process (gateway + handlers + SDK): {mib:.1} MiB");
-            }
+        Command::Bench {
+            requests,
+            starts,
+            warm,
+            hot_requests,
+            time_limit,
+            release_dir,
+            peer_python,
+            out,
+        } => {
+            let root = repository_root();
+            let settings = inventory_local::bench::Settings {
+                endpoint: cli.endpoint.clone(),
+                release_dir: release_dir.unwrap_or_else(|| root.join("target/release")),
+                peer_python: peer_python
+                    .unwrap_or_else(|| root.join("bench/.venv-peer/bin/python")),
+                starts,
+                warm_invocations: warm,
+                hot_requests,
+                time_limit: std::time::Duration::from_secs(time_limit),
+                out_dir: out.unwrap_or_else(|| root.join("bench")),
+            };
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let command = command
+                .rsplit_once("target/")
+                .map_or(command.clone(), |(_, rest)| format!("target/{rest}"));
+            let out_dir = settings.out_dir.clone();
+            let run = inventory_local::bench::measure(settings, requests, command).await?;
+            let targets = inventory_local::bench::report::targets(&run);
+            let markdown = inventory_local::bench::report::markdown(&run, &targets);
+            std::fs::create_dir_all(&out_dir)?;
+            std::fs::write(out_dir.join("REPORT.md"), &markdown)?;
+            std::fs::write(
+                out_dir.join("report.json"),
+                serde_json::to_string_pretty(&inventory_local::bench::report::json(
+                    &run, &targets,
+                ))?,
+            )?;
+            println!("{markdown}");
         }
     }
     Ok(())
