@@ -5,7 +5,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha256sum tools/requirements.txt | cut -c1-12)
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run" || echo "cargo test")
 
-.PHONY: run stop test unit fuzz token lint tools bench build invoke
+.PHONY: run stop test unit fuzz token lint tools bench build invoke package
 
 ## run: DynamoDB Local + tables + demo data + the local gateway on http://127.0.0.1:3000
 run:
@@ -77,6 +77,13 @@ $(TOOLS_STAMP): tools/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-## build: the deployable artifacts, as `sam build` makes them (arm64, release)
-build: tools
+## package: every function for arm64 / provided.al2023 in one shared build, each bootstrap zipped
+## into target/lambda/<function>/bootstrap.zip, then checked (AArch64, GLIBC <= 2.34) with sizes
+package: tools
+	scripts/package.sh
+
+## build: the deployable artifacts, as `sam build` makes them (arm64, release). The shared build
+## (make package) comes first, so each of sam's 22 per-function cargo-lambda builds finds its
+## binary fresh instead of linking it alone.
+build: package
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
