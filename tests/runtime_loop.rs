@@ -318,12 +318,16 @@ fn collect_reservation_ids(value: &Value, into: &mut Vec<String>) {
 
 #[tokio::test]
 async fn every_sample_event_answers_the_same_through_the_lambda_runtime_loop_as_in_process() {
-    let started = std::time::Instant::now();
     let mut direct = Side::new(false).await;
     let mut runtime = Side::new(true).await;
 
-    let (expected, expected_ids) = replay(&mut direct).await;
-    let (actual, actual_ids) = replay(&mut runtime).await;
+    // A guard against a hung function, not a speed target: each step has its own 30 s limit too.
+    let ((expected, expected_ids), (actual, actual_ids)) =
+        tokio::time::timeout(Duration::from_secs(600), async {
+            (replay(&mut direct).await, replay(&mut runtime).await)
+        })
+        .await
+        .expect("the replay finishes within 10 minutes");
     let started_functions: BTreeSet<String> = runtime
         .lambdas
         .as_ref()
@@ -378,10 +382,5 @@ async fn every_sample_event_answers_the_same_through_the_lambda_runtime_loop_as_
     assert_eq!(
         started_functions, functions,
         "every function ran under the runtime loop"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(180),
-        "the replay took {:?}",
-        started.elapsed()
     );
 }
