@@ -3,9 +3,12 @@ SHELL := /bin/bash
 export SAM_CLI_TELEMETRY := 0
 VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed-$(shell sha256sum tools/requirements.txt | cut -c1-12)
+# DynamoDB Local's port for make unit and make fuzz (8000 unless told otherwise).
+DYNAMODB_PORT ?= 8000
+export DYNAMODB_PORT
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run" || echo "cargo test")
 
-.PHONY: run stop test unit fuzz token lint tools bench build
+.PHONY: run stop test unit fuzz token lint tools bench build invoke package
 
 ## run: DynamoDB Local + tables + demo data + the local gateway on http://127.0.0.1:3000
 run:
@@ -21,8 +24,10 @@ test: lint unit fuzz
 
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
-	scripts/dynamodb-local.sh start 8000
-	DYNAMODB_ENDPOINT=http://127.0.0.1:8000 $(NEXTEST) --workspace
+	scripts/dynamodb-local.sh start $(DYNAMODB_PORT)
+	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
+	cargo build --workspace --bins
+	DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace
 
 ## fuzz: schemathesis over every route of openapi.yaml against the local gateway (bounded)
 fuzz: tools
@@ -36,17 +41,37 @@ token:
 	@cargo build --quiet -p inventory-local
 	@target/debug/inventory-local token --role "$(ROLE)" --stores "$(STORES)" --subject "$(SUBJECT)"
 
+## invoke: one function's real binary under a local Lambda Runtime API with an event, e.g.
+##   make invoke FN=update-stock EVENT=events/update-stock.json   (sam local invoke, without Docker)
+FN ?= get-product
+EVENT ?= events/$(FN).json
+invoke:
+	@scripts/dynamodb-local.sh start 8000 >/dev/null
+	@cargo build --quiet -p inventory-local -p $(FN)
+	@target/debug/inventory-local invoke $(FN) --event $(EVENT)
+
 ## lint: rustfmt, clippy (warnings are errors) and `sam validate --lint` on template.yaml
 lint: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
-## bench: latency, throughput and memory of the hot paths against DynamoDB Local (see BENCHMARKS.md)
-bench:
+## bench: the functions as Lambda runs them, beside their floors and the Python peer, written to
+## bench/REPORT.md and bench/report.json (about 10 minutes; never part of make test)
+PEER_PYTHON ?= $(shell p=$$(pyenv prefix 3.12.1 2>/dev/null) && echo $$p/bin/python3 || command -v python3.12)
+PEER_VENV := bench/.venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed-$(shell sha256sum bench/peer/requirements.txt | cut -c1-12)
+bench: $(PEER_STAMP)
 	scripts/dynamodb-local.sh start 8000
-	cargo build --release --quiet -p inventory-local
-	RUST_LOG=warn target/release/inventory-local bench --requests 300
+	cargo build --release --workspace --bins
+	RUST_LOG=warn target/release/inventory-local bench
+
+## the Python 3.12 peer's venv (awslambdaric, boto3), reinstalled when its requirements change
+$(PEER_STAMP): bench/peer/requirements.txt
+	@[ -x "$(PEER_PYTHON)" ] || { echo "Python 3.12 is needed for the peer (pyenv install 3.12.1)" >&2; exit 1; }
+	"$(PEER_PYTHON)" -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
+	rm -f $(PEER_VENV)/.installed-* && touch $@
 
 ## tools: Python tools (SAM CLI, cfn-lint, cargo-lambda) in .venv, reinstalled when requirements change
 tools: $(TOOLS_STAMP)
@@ -55,6 +80,13 @@ $(TOOLS_STAMP): tools/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-## build: the deployable artifacts, as `sam build` makes them (arm64, release)
-build: tools
+## package: every function for arm64 / provided.al2023 in one shared build, each bootstrap zipped
+## into target/lambda/<function>/bootstrap.zip, then checked (AArch64, GLIBC <= 2.34) with sizes
+package: tools
+	scripts/package.sh
+
+## build: the deployable artifacts, as `sam build` makes them (arm64, release). The shared build
+## (make package) comes first, so each of sam's 22 per-function cargo-lambda builds finds its
+## binary fresh instead of linking it alone.
+build: package
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build

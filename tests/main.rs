@@ -19,5 +19,6 @@ mod orders;
 mod reservation_bad_input;
 mod reservation_listing;
 mod reserving;
+mod runtime_loop;
 mod stock;
 mod views;

@@ -54,12 +54,15 @@ impl DevKeys {
             path: path.display().to_string(),
             message: e.to_string(),
         };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        // Owner only, also when an older version left the directory or the key readable to all.
+        restrict(dir, 0o700).map_err(|e| io(dir, e))?;
         if !private.exists() || !public.exists() {
             let (private_pem, public_pem) = generate_pems()?;
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-            std::fs::write(&private, private_pem).map_err(|e| io(&private, e))?;
+            write_private(&private, &private_pem).map_err(|e| io(&private, e))?;
             std::fs::write(&public, public_pem).map_err(|e| io(&public, e))?;
         }
+        restrict(&private, 0o600).map_err(|e| io(&private, e))?;
         let private_pem = std::fs::read_to_string(&private).map_err(|e| io(&private, e))?;
         let public_pem = std::fs::read_to_string(&public).map_err(|e| io(&public, e))?;
         Self::from_pems(&private_pem, &public_pem)
@@ -109,6 +112,33 @@ impl DevKeys {
     pub fn verifier(&self, audience: &str) -> JwtVerifier {
         JwtVerifier::with_key(DEV_ISSUER, audience, self.decoding.clone())
     }
+}
+
+/// Sets `path`'s permission bits to `mode` (Unix; elsewhere the platform's defaults stand).
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Writes the private key, created owner-only so it is never readable by others, even briefly.
+fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(pem.as_bytes())
 }
 
 /// What a dev token says about its holder.

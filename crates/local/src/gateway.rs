@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use base64::Engine;
+use inventory::domain::InvalidValue;
 use inventory::endpoints::Endpoint;
 use inventory::App;
 use lambda_http::Body as LambdaBody;
@@ -155,15 +156,37 @@ async fn invoke(
             None => return unauthorized("this route needs an Authorization: Bearer token"),
         },
     };
+    // API Gateway only routes requests for its own host name, so a function never sees a Host
+    // that is not one; lambda_http assumes as much and panics on any other (it builds the
+    // request URL with `unwrap`). The gateway refuses such a request as API Gateway would.
+    if let Err(invalid) = check_host(&parts) {
+        return into_axum(inventory::http::problem_response(
+            &inventory::http::ApiError::Invalid(invalid),
+        ));
+    }
     let mut event = api_gateway_event(&route_key, &path_parameters, &parts, &body);
     if let Some(claims) = claims {
         event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": claims } });
     }
-    let request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(request) => request,
-        Err(err) => {
+    let text = event.to_string();
+    // A backstop for any other shape lambda_http cannot turn into a request: the client gets a
+    // 400 problem, never a dropped connection.
+    let request = match std::panic::catch_unwind(|| lambda_http::request::from_str(&text)) {
+        Ok(Ok(request)) => request,
+        Ok(Err(err)) => {
             tracing::error!(error = %err, "the gateway built an event lambda_http cannot read");
-            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return into_axum(inventory::http::problem_response(
+                &inventory::http::ApiError::Internal(Box::new(err)),
+            ));
+        }
+        Err(_) => {
+            tracing::warn!(path = %parts.uri.path(), "a request lambda_http cannot represent");
+            return into_axum(inventory::http::problem_response(
+                &inventory::http::ApiError::Invalid(InvalidValue::new(
+                    "request",
+                    "cannot be passed to a function as an API Gateway event",
+                )),
+            ));
         }
     };
     let started = std::time::Instant::now();
@@ -177,6 +200,20 @@ async fn invoke(
         "request"
     );
     into_axum(response)
+}
+
+/// The `Host` header, when present, must be a host name (and port) that a URL can carry: the
+/// same check lambda_http makes when it turns the event into a request.
+fn check_host(parts: &http::request::Parts) -> Result<(), InvalidValue> {
+    let Some(host) = parts.headers.get(http::header::HOST) else {
+        return Ok(());
+    };
+    let host = host
+        .to_str()
+        .map_err(|_| InvalidValue::new("host", "must be ASCII"))?;
+    url::Url::parse(&format!("http://{host}{}", parts.uri.path()))
+        .map(|_| ())
+        .map_err(|e| InvalidValue::new("host", format!("is not a valid host name: {e}")))
 }
 
 /// The API Gateway HTTP API payload 2.0 event for this request.
@@ -202,6 +239,8 @@ pub fn api_gateway_event(
             })
             .or_insert(value);
     }
+    // API Gateway sets this itself; a client's own value would reach lambda_http's URL builder.
+    headers.insert("x-forwarded-proto".into(), "http".into());
     let raw_query = parts.uri.query().unwrap_or_default();
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {

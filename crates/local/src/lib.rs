@@ -5,6 +5,8 @@ pub mod auth;
 pub mod bench;
 pub mod docs;
 pub mod gateway;
+pub mod lambda;
+pub mod runtime_api;
 pub mod seed;
 pub mod tables;
 pub mod template;

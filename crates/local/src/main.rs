@@ -5,6 +5,7 @@ use inventory::db::{local_client, Db, Tables};
 use inventory::domain::{ProductId, StoreId};
 use inventory::App;
 use inventory_local::auth::{DevKeys, TokenSpec};
+use inventory_local::lambda::{LambdaCommand, LocalLambda};
 use inventory_local::tables::{create_tables, TableNames};
 use inventory_local::template::{repository_root, Template};
 use inventory_local::{gateway, seed};
@@ -44,10 +45,49 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// Measure the hot paths through the gateway's router against DynamoDB Local.
+    /// Measure the functions as Lambda runs them, beside their floors and the Python peer, and
+    /// write bench/REPORT.md and bench/report.json.
     Bench {
+        /// Requests per scenario through the gateway router.
         #[arg(long, default_value_t = 300)]
         requests: usize,
+        /// Fresh processes per cold-start measurement.
+        #[arg(long, default_value_t = 5)]
+        starts: usize,
+        /// Warm invocations per function.
+        #[arg(long, default_value_t = 1000)]
+        warm: usize,
+        /// Requests per hot-row design and concurrency.
+        #[arg(long, default_value_t = 400)]
+        hot_requests: usize,
+        /// Seconds any one loop may run.
+        #[arg(long, default_value_t = 60)]
+        time_limit: u64,
+        /// Release builds of the functions and hello-lambda.
+        #[arg(long)]
+        release_dir: Option<PathBuf>,
+        /// Python 3.12 with awslambdaric and boto3.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        /// Where REPORT.md and report.json go.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run one function's real binary under a local Lambda Runtime API with a sample event, and
+    /// print its response: `sam local invoke` without Docker. Creates the tables and loads the
+    /// demo data first (both only if missing).
+    Invoke {
+        /// The function, as named under functions/ (e.g. update-stock).
+        function: String,
+        /// The event file (default: events/<function>.json).
+        #[arg(long)]
+        event: Option<PathBuf>,
+        /// Where the function binaries are (`cargo build` puts them in target/debug).
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Seconds to wait for init and for the answer (template.yaml's Timeout is 25).
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
     },
     /// Copy the catalog fields (name, brand, category, unit, barcode) onto inventory rows that
     /// lack them, in pages of 100 rows (one Scan page, one BatchGetItem, one conditional update
@@ -181,18 +221,100 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             axum::serve(listener, router).await?;
         }
         Command::Token { .. } | Command::BackfillCatalogFields { .. } => {}
-        Command::Bench { requests } => {
-            let results = inventory_local::bench::run(&cli.endpoint, requests).await?;
-            println!(
-                "| scenario | requests | concurrency | 2xx | req/s | p50 ms | p95 ms | p99 ms |"
+        Command::Invoke {
+            function,
+            event,
+            bin_dir,
+            timeout,
+        } => {
+            create_tables(&client, &template, &cli.table_prefix).await?;
+            let (catalog, inventory) = seed::load_demo(&repository_root().join("demo"))?;
+            seed::seed(&client, &names.tables()?, &catalog, &inventory).await?;
+            let event = event.unwrap_or_else(|| {
+                repository_root()
+                    .join("events")
+                    .join(format!("{function}.json"))
+            });
+            let payload = std::fs::read(&event)
+                .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
+            let bin_dir = bin_dir.unwrap_or_else(|| repository_root().join("target/debug"));
+            let mut command = LambdaCommand::function(
+                &bin_dir,
+                &function,
+                &template,
+                &cli.table_prefix,
+                &cli.endpoint,
             );
-            println!("|---|---|---|---|---|---|---|---|");
-            for r in &results {
-                println!("{}", r.row());
+            command.show_logs = true;
+            if !command.program.exists() {
+                return Err(format!(
+                    "{} does not exist; build it with `cargo build -p {function}`",
+                    command.program.display()
+                )
+                .into());
             }
-            if let Some(mib) = inventory_local::bench::peak_rss_mib() {
-                println!("\npeak resident memory of the process (gateway + handlers + SDK): {mib:.1} MiB");
+            let limit = std::time::Duration::from_secs(timeout);
+            let lambda = LocalLambda::start(&command).await?;
+            let init = lambda.init_duration(limit).await?;
+            let started = std::time::Instant::now();
+            let outcome = lambda.invoke(payload, limit).await?;
+            let duration = started.elapsed();
+            let peak = lambda.peak_rss_kib();
+            lambda.stop().await;
+            let body = outcome.body();
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(json) => println!("{}", serde_json::to_string_pretty(&json)?),
+                Err(_) => println!("{}", String::from_utf8_lossy(body)),
             }
+            eprintln!(
+                "REPORT {function}: init {:.1} ms, duration {:.1} ms, max memory used {} MB",
+                init.as_secs_f64() * 1000.0,
+                duration.as_secs_f64() * 1000.0,
+                peak.map_or_else(|| "?".into(), |kib| (kib / 1024).to_string()),
+            );
+            if let inventory_local::runtime_api::Outcome::Error { error_type, .. } = outcome {
+                return Err(format!("the function reported an error: {error_type}").into());
+            }
+        }
+        Command::Bench {
+            requests,
+            starts,
+            warm,
+            hot_requests,
+            time_limit,
+            release_dir,
+            peer_python,
+            out,
+        } => {
+            let root = repository_root();
+            let settings = inventory_local::bench::Settings {
+                endpoint: cli.endpoint.clone(),
+                release_dir: release_dir.unwrap_or_else(|| root.join("target/release")),
+                peer_python: peer_python
+                    .unwrap_or_else(|| root.join("bench/.venv-peer/bin/python")),
+                starts,
+                warm_invocations: warm,
+                hot_requests,
+                time_limit: std::time::Duration::from_secs(time_limit),
+                out_dir: out.unwrap_or_else(|| root.join("bench")),
+            };
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let command = command
+                .rsplit_once("target/")
+                .map_or(command.clone(), |(_, rest)| format!("target/{rest}"));
+            let out_dir = settings.out_dir.clone();
+            let run = inventory_local::bench::measure(settings, requests, command).await?;
+            let targets = inventory_local::bench::report::targets(&run);
+            let markdown = inventory_local::bench::report::markdown(&run, &targets);
+            std::fs::create_dir_all(&out_dir)?;
+            std::fs::write(out_dir.join("REPORT.md"), &markdown)?;
+            std::fs::write(
+                out_dir.join("report.json"),
+                serde_json::to_string_pretty(&inventory_local::bench::report::json(
+                    &run, &targets,
+                ))?,
+            )?;
+            println!("{markdown}");
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! `inventory-local bench`: latency and throughput of the service's hot paths, measured through
+//! Latency and throughput of the service's hot paths, measured through
 //! the same router the local gateway serves (API Gateway event building, auth, handler, DynamoDB
 //! Local), on tables of its own. DynamoDB Local dominates the numbers: they bound our overhead
 //! and compare changes on one machine; they are not a forecast of DynamoDB in AWS.

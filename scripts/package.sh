@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make package: every function built once, for arm64 (provided.al2023), each bootstrap zipped,
+# then every artifact checked (scripts/check-artifacts.sh).
+#
+# One cargo invocation for all 22 functions: they share every dependency, so each is compiled
+# once and the per-binary LTO links run in parallel. `sam build` runs one `cargo lambda build`
+# per function instead, one after another; after this, each of those finds its binary fresh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.venv/bin:$PATH"
+functions=$(ls functions)
+args=()
+for f in $functions; do args+=(-p "$f"); done
+started=$(date +%s)
+cargo lambda build --release --arm64 --output-format zip "${args[@]}"
+echo "built $(echo "$functions" | wc -w) functions in $(( $(date +%s) - started )) s"
+scripts/check-artifacts.sh
