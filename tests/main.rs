@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod catalog;
 mod contract;
+mod events;
 mod listing;
 mod load;
 mod local_run;

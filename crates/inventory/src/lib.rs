@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod expiry;
 pub mod http;
 pub mod orders;

@@ -23,6 +23,7 @@ use tower::ServiceExt;
 pub use inventory_local::seed;
 
 pub mod contract;
+pub mod streams;
 
 /// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
 pub fn endpoint() -> String {
