@@ -12,3 +12,4 @@ mod model;
 mod orders;
 mod reservations;
 mod stock;
+mod template;
