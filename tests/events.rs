@@ -52,8 +52,47 @@ impl Rig {
     }
 }
 
+/// The detail-types published, in order; every detail is first checked against its schema in
+/// events-schema/.
 fn types(publisher: &Capturing) -> Vec<String> {
+    for (detail_type, detail) in publisher.details() {
+        assert_matches_schema(&detail_type, &detail);
+    }
     publisher.details().into_iter().map(|(t, _)| t).collect()
+}
+
+fn assert_matches_schema(detail_type: &str, detail: &Value) {
+    let path = inventory_local::template::repository_root()
+        .join("events-schema")
+        .join(format!("{detail_type}.json"));
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema reads"))
+            .expect("schema is JSON");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(detail)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{detail_type}: {errors:?}\n{detail}");
+}
+
+#[test]
+fn there_is_one_schema_per_event_type_and_it_names_the_legacy_event() {
+    for event_type in inventory::events::EventType::ALL {
+        let path = inventory_local::template::repository_root()
+            .join("events-schema")
+            .join(format!("{}.json", event_type.detail_type()));
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("schema")).expect("JSON");
+        assert_eq!(
+            schema["properties"]["event_type"]["const"],
+            event_type.legacy_name()
+        );
+    }
 }
 
 #[tokio::test]
@@ -105,6 +144,7 @@ async fn every_stock_change_is_published_with_its_before_and_after_and_an_id_fro
     let response = handle(&publisher, &rig.app.tables, &Metrics::capturing("T"), batch).await;
 
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(types(&publisher), ["StockChanged"]);
     assert_eq!(
         publisher.details(),
         vec![(
@@ -167,6 +207,7 @@ async fn reservations_are_published_when_created_completed_released_and_expired(
     let response = rig.publish(&ledger, &publisher).await;
 
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    types(&publisher); // every detail matches its schema
     let reservation_events: Vec<(String, Value)> = publisher
         .details()
         .into_iter()
@@ -243,6 +284,12 @@ async fn catalog_writes_are_published_as_product_created_and_updated() {
     assert_eq!(details[0].1["data"]["name"], "Toor Dal 1 kg");
     assert_eq!(details[1].1["event_type"], "PRODUCT_UPDATED");
     assert_eq!(details[1].1["data"]["name"], "Toor Dal 2 kg");
+    // Money keeps its exact text on the bus, as in the API.
+    assert!(
+        publisher.published()[0].detail.contains(r#""mrp":50.00"#),
+        "{}",
+        publisher.published()[0].detail
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::db::{InventoryItem, Movement, Product, Reservation, ReservationStatus
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::SecondsFormat;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// EventBridge `source` of every event this service publishes.
 pub const SOURCE: &str = "marketplace.inventory";
@@ -75,7 +75,7 @@ impl EventType {
 }
 
 /// One event as it goes on the bus: `detail-type` and `detail`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub event_type: EventType,
     pub detail: Detail,
@@ -83,7 +83,7 @@ pub struct Event {
 
 /// EventBridge's `detail`: the replaced service's envelope (`event_type`, `timestamp`, `data`)
 /// plus `event_id`, the same on every redelivery of the same change, for consumers to deduplicate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Detail {
     /// The stream record's `eventID` and the event's type: `{eventID}-{detail-type}`.
     pub event_id: String,
@@ -91,7 +91,8 @@ pub struct Detail {
     pub event_type: &'static str,
     /// When the change committed, RFC 3339 UTC with milliseconds.
     pub timestamp: String,
-    pub data: Value,
+    /// Kept as JSON text, never a `serde_json::Value`: money stays exact (`45.50`, not `45.5`).
+    pub data: Box<RawValue>,
 }
 
 /// A record that cannot be turned into events: it fails its batch item (and, after Lambda's
@@ -221,7 +222,7 @@ pub fn events_for(record: &EventRecord, tables: &Tables) -> Result<Vec<Event>, R
     let old = image(&record.change.old_image);
     let mut out = Vec::new();
     let event = |event_type: EventType, timestamp: &str, data: &dyn erased::Data| {
-        let data = data.to_value().map_err(|source| RecordError::Encode {
+        let data = data.to_json().map_err(|source| RecordError::Encode {
             event_id: event_id.to_owned(),
             source,
         })?;
@@ -363,11 +364,11 @@ fn decode<T: serde::de::DeserializeOwned>(
 /// Serialising the different data shapes through one closure.
 mod erased {
     pub trait Data {
-        fn to_value(&self) -> Result<serde_json::Value, serde_json::Error>;
+        fn to_json(&self) -> Result<Box<serde_json::value::RawValue>, serde_json::Error>;
     }
     impl<T: serde::Serialize> Data for T {
-        fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
-            serde_json::to_value(self)
+        fn to_json(&self) -> Result<Box<serde_json::value::RawValue>, serde_json::Error> {
+            serde_json::value::to_raw_value(self)
         }
     }
 }
