@@ -8,7 +8,7 @@ DYNAMODB_PORT ?= 8000
 export DYNAMODB_PORT
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run" || echo "cargo test")
 
-.PHONY: run stop test unit fuzz token lint tools bench build invoke package
+.PHONY: run stop test unit scripts-test fuzz token lint tools bench build invoke package
 
 ## run: DynamoDB Local + tables + demo data + the local gateway on http://127.0.0.1:3000
 run:
@@ -19,8 +19,8 @@ stop:
 	-@[ -f .local/gateway.pid ] && kill $$(cat .local/gateway.pid) 2>/dev/null; rm -f .local/gateway.pid
 	@scripts/dynamodb-local.sh stop 8000
 
-## test: formatting, lints, template validation, every test against DynamoDB Local, then the bounded fuzz run
-test: lint unit fuzz
+## test: formatting, lints, template validation, every test against DynamoDB Local, the scripts' tests, then the bounded fuzz run
+test: lint unit scripts-test fuzz
 
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
@@ -28,6 +28,10 @@ unit:
 	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
 	cargo build --workspace --bins
 	DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace
+
+## scripts-test: the Python scripts' tests (scripts/tests), e.g. the table-import check on production-shaped tables
+scripts-test: tools
+	$(VENV)/bin/pytest -q -p no:cacheprovider scripts/tests
 
 ## fuzz: schemathesis over every route of openapi.yaml against the local gateway (bounded)
 fuzz: tools

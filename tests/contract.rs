@@ -46,6 +46,7 @@ fn every_direct_or_scheduled_function_runs_its_core_entry_point() {
         let module = match function.name.as_str() {
             "order-stock" => "orders",
             "expire-reservations" => "expiry",
+            "publish-events" => "events",
             other => {
                 panic!("{other} is neither HTTP nor a known direct-invoke or scheduled function")
             }
@@ -258,6 +259,35 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
     let report = inventory::expiry::handle(&app.app, event_json("expire-reservations")).await;
     assert!(report.expired >= 1, "{report:?}");
     replayed.insert("expire-reservations".to_owned());
+
+    // The stream processor's sample: one inventory change crossing the reorder point and its
+    // movement, from the tables the template names (here, this test's own).
+    let sample = std::fs::read_to_string(repository_root().join("events/publish-events.json"))
+        .expect("event reads")
+        .replace(
+            "table/store-inventory/",
+            &format!("table/{}/", app.tables.inventory),
+        )
+        .replace(
+            "table/inventory-ledger/",
+            &format!("table/{}/", app.tables.ledger),
+        );
+    let publisher = inventory::events::Capturing::new();
+    let response = inventory::events::handle(
+        &publisher,
+        &app.tables,
+        &inventory::telemetry::metrics::Metrics::capturing("Test"),
+        serde_json::from_str(&sample).expect("a DynamoDB stream event"),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let published: Vec<&str> = publisher
+        .published()
+        .iter()
+        .map(|e| e.detail_type)
+        .collect();
+    assert_eq!(published, ["LowStock", "StockChanged"]);
+    replayed.insert("publish-events".to_owned());
 
     let files: BTreeSet<String> = std::fs::read_dir(repository_root().join("events"))
         .expect("events/")

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod endpoints;
+pub mod events;
 pub mod expiry;
 pub mod http;
 pub mod orders;

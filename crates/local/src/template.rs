@@ -3,6 +3,9 @@
 use serde_norway::Value;
 use std::path::Path;
 
+/// The audience of dev tokens and of the local gateway's checks.
+pub const LOCAL_JWT_AUDIENCE: &str = "inventory-api";
+
 /// The parts of the SAM template the local setup needs.
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -163,11 +166,13 @@ impl Template {
         })
     }
 
-    /// The audience tokens must carry: the `JwtAudience` parameter's default.
+    /// The audience tokens must carry locally: the `JwtAudience` parameter's default if it has one.
+    /// It has none in the template (a deploy must name its real audience), so the local gateway
+    /// and dev tokens use [`LOCAL_JWT_AUDIENCE`].
     pub fn jwt_audience(&self) -> &str {
         self.parameter_defaults
             .get("JwtAudience")
-            .map_or("inventory-api", String::as_str)
+            .map_or(LOCAL_JWT_AUDIENCE, String::as_str)
     }
 
     /// The function behind the `$default` route, which answers unmatched requests.

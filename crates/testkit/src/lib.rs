@@ -26,6 +26,7 @@ pub mod contract;
 mod steps;
 
 pub use steps::*;
+pub mod streams;
 
 /// DynamoDB Local's address: `DYNAMODB_ENDPOINT`, else the port `make test` starts it on.
 pub fn endpoint() -> String {
