@@ -1113,6 +1113,8 @@ fn every_public_route(barcode: &str) -> Vec<Call> {
             "/api/v1/inventory/units",
             None,
         ),
+        call("GET /health", "/health", None),
+        call("GET /health/ready", "/health/ready", None),
     ]
 }
 

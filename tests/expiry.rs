@@ -304,6 +304,7 @@ async fn the_sweep_leaves_a_row_another_writer_holds_after_one_attempt_for_the_n
         ),
         clock: app.app.clock.clone(),
         verifier: None,
+        metrics: app.app.metrics.clone(),
     };
 
     let report = inventory::expiry::sweep(&sweeper).await;

@@ -16,6 +16,7 @@ mod listing;
 mod load;
 mod local_run;
 mod model;
+mod operations;
 mod orders;
 mod reservation_bad_input;
 mod reservation_listing;

@@ -13,9 +13,12 @@ use crate::api;
 use crate::auth::jwt::Claims;
 use crate::auth::{Access, Caller, Permission};
 use crate::http::{self, problem_response, ApiError, FromRequest, Reply};
+use crate::telemetry::metrics::Unit;
+use crate::telemetry::{request_span, RequestIds};
 use crate::App;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use tracing::Instrument;
 
 macro_rules! endpoints {
     ($( $(#[$doc:meta])* $variant:ident => $function:literal, $access:expr, $handler:path; )*) => {
@@ -78,6 +81,8 @@ endpoints! {
     ListExpiredReservations => "list-expired-reservations", Access::Requires(ReadBackOffice), api::list_expired_reservations;
     CompleteReservation => "complete-reservation", Access::Requires(Complete), api::complete_reservation;
     ReleaseReservation => "release-reservation", Access::Requires(Release), api::release_reservation;
+    Health => "health", Access::Public, api::health;
+    HealthReady => "health-ready", Access::Public, api::health_ready;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }
@@ -94,17 +99,53 @@ impl Endpoint {
         self.access() == Access::Public
     }
 
-    /// Serves one request. Never fails: every error becomes a problem response here.
+    /// Serves one request. Never fails: every error becomes a problem response here. Every log
+    /// line it writes carries the request's ids (see `telemetry::request_span`), and it ends with
+    /// one line and one embedded-metrics document for the request.
     pub async fn handle(self, app: &App, req: Request) -> Response<Body> {
+        let span = request_span(RequestIds::of_http(&req));
+        self.serve(app, req).instrument(span).await
+    }
+
+    async fn serve(self, app: &App, req: Request) -> Response<Body> {
+        let started = std::time::Instant::now();
+        let before = app.db.meter().peek();
         let claims = self.claims(app, &req).await;
         let served = async {
             let caller = Caller::admit(self.access(), claims.as_ref())?;
             self.dispatch(app, &caller, &req).await
         };
-        match served.await {
-            Ok(reply) => reply.into_response(),
-            Err(err) => problem_response(&err),
+        let (response, code) = match served.await {
+            Ok(reply) => (reply.into_response(), None),
+            Err(err) => (problem_response(&err), Some(err.code())),
+        };
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let status = response.status();
+        // In Lambda a process serves one request at a time, so this is exactly this request's
+        // work; the local gateway serves several at once, and there it is approximate.
+        let usage = app.db.meter().peek().since(&before);
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms,
+            dynamodb_calls = usage.total_calls(),
+            "request served"
+        );
+        let mut line = app
+            .metrics
+            .line()
+            .dimension("Operation", self.function_name())
+            .metric("Latency", elapsed_ms, Unit::Milliseconds)
+            .metric("DynamoDbCalls", usage.total_calls() as f64, Unit::Count)
+            .metric("ConsumedCapacity", usage.consumed_capacity, Unit::None);
+        if status.is_server_error() {
+            line = line.metric("ServerErrors", 1.0, Unit::Count);
         }
+        if code == Some("insufficient_stock") {
+            // A decrement or reservation refused for want of stock: oversell prevented.
+            line = line.metric("RejectedDecrements", 1.0, Unit::Count);
+        }
+        line.emit();
+        response
     }
 
     /// Who is calling: the claims API Gateway's authorizer checked, or, on a public route

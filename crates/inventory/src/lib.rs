@@ -31,6 +31,8 @@ pub struct App {
     pub clock: Clock,
     /// Checks bearer tokens on public routes, which have no authorizer; `None` accepts none.
     pub verifier: Option<Arc<JwtVerifier>>,
+    /// Where the embedded metrics go: stdout in Lambda, a buffer in tests.
+    pub metrics: telemetry::metrics::Metrics,
 }
 
 impl App {
@@ -39,6 +41,7 @@ impl App {
             db,
             clock: Clock::System,
             verifier: None,
+            metrics: telemetry::metrics::Metrics::from_env(),
         }
     }
 

@@ -80,7 +80,7 @@ fn validator(key: String, schema: &Value) -> Arc<jsonschema::Validator> {
 #[track_caller]
 pub fn check_response(method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
     // The local gateway's own pages (/docs, /openapi.yaml) are not part of the API.
-    if !path.starts_with("/api/") {
+    if !path.starts_with("/api/") && !path.starts_with("/health") {
         return;
     }
     let (key, schema) = match operation(method, path) {

@@ -4,6 +4,7 @@
 
 mod catalog;
 mod errors;
+mod health;
 mod ledger;
 mod listing;
 mod reservations;
@@ -11,6 +12,7 @@ mod stock;
 mod views;
 
 pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, UNITS};
+pub use health::{health, health_ready};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
 pub use reservations::{

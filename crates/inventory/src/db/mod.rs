@@ -79,6 +79,36 @@ impl Db {
         }
     }
 
+    /// The tables (by role: `products`, `inventory`, `ledger`) that DescribeTable says do not
+    /// exist, asked concurrently.
+    ///
+    /// # Errors
+    /// On any other DynamoDB failure.
+    pub async fn missing_tables(&self) -> Result<Vec<&'static str>, DbError> {
+        let describe = |role: &'static str, name: &str| {
+            let call = self.client.describe_table().table_name(name).send();
+            async move {
+                match call.await {
+                    Ok(_) => Ok(None),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                    {
+                        Ok(Some(role))
+                    }
+                    Err(e) => Err(DbError::sdk("DescribeTable", e)),
+                }
+            }
+        };
+        let found = futures::future::try_join_all([
+            describe("products", &self.tables.products),
+            describe("inventory", &self.tables.inventory),
+            describe("ledger", &self.tables.ledger),
+        ])
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     /// What this client has done: DynamoDB calls by operation, and bytes.
     pub fn meter(&self) -> &Meter {
         &self.meter
@@ -148,7 +178,13 @@ impl DbError {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = err.code().unwrap_or("unknown").to_owned();
+        let code = match &err {
+            // No answer at all (timed out, connection refused or reset): DynamoDB was out of
+            // reach for this request, which is the service being busy, not the request wrong.
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => "Unreachable",
+            _ => err.code().unwrap_or("unknown"),
+        }
+        .to_owned();
         Self::Sdk {
             operation,
             code,
@@ -156,10 +192,19 @@ impl DbError {
         }
     }
 
-    /// Throttling and capacity errors: the request was fine, the table was busy.
+    /// The request was fine and DynamoDB was busy or briefly unavailable, still so after the
+    /// SDK's own retries: throttling and capacity errors (the codes the SDK's classifier retries
+    /// as throttling, `TransactionInProgressException` among them), DynamoDB's own 500 and 503,
+    /// and no answer at all. Answered 503, so the client retries; never a 500.
     pub fn is_throttling(&self) -> bool {
         matches!(self, Self::Sdk { code, .. } if matches!(code.as_str(),
-            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"))
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TransactionInProgressException"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "Unreachable"))
     }
 }
 
@@ -266,5 +311,40 @@ impl Db {
             keys.map(|(store, product)| self.inventory_item(store, product)),
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+
+    fn sdk(code: &str) -> DbError {
+        DbError::Sdk {
+            operation: "TransactWriteItems",
+            code: code.into(),
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn busy_or_unreachable_dynamodb_is_a_retryable_503_and_anything_else_is_ours() {
+        for busy in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "TransactionInProgressException",
+            "InternalServerError",
+            "ServiceUnavailable",
+            "Unreachable",
+        ] {
+            assert!(sdk(busy).is_throttling(), "{busy}");
+        }
+        for ours in [
+            "ValidationException",
+            "ResourceNotFoundException",
+            "unknown",
+        ] {
+            assert!(!sdk(ours).is_throttling(), "{ours}");
+        }
     }
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     /// 503: DynamoDB is throttling; the client may retry.
     #[error("the service is busy, retry shortly")]
     Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 503: a table the service needs is missing (`/health/ready`); names them by role.
+    #[error("not ready: tables missing: {}", .missing.join(", "))]
+    NotReady { missing: Vec<&'static str> },
     /// 503: too many writers on the same rows at once; the client may retry.
     #[error("the stock rows are busy with other changes, retry shortly")]
     Contended,
@@ -75,7 +78,9 @@ impl ApiError {
             Self::NotFound { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Busy(_) | Self::Contended => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(_) | Self::Contended | Self::NotReady { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +96,7 @@ impl ApiError {
             Self::NoRoute { .. } => "route_not_found",
             Self::TooLarge { .. } => "payload_too_large",
             Self::Busy(_) | Self::Contended => "service_busy",
+            Self::NotReady { .. } => "not_ready",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -105,6 +111,9 @@ impl ApiError {
             for member in ["type", "title", "status", "detail", "code"] {
                 extra.remove(member);
             }
+        }
+        if let Self::NotReady { missing } = self {
+            extra.insert("missing_tables".into(), serde_json::json!(missing));
         }
         if let Self::Invalid(invalid) = self {
             extra.insert("field".into(), Value::String(invalid.field.into()));
