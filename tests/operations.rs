@@ -137,3 +137,30 @@ async fn each_request_emits_latency_and_a_refused_decrement_counts_as_oversell_p
     let directive = &line["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(directive["Namespace"], "InventoryTest");
 }
+
+#[tokio::test]
+async fn a_retried_request_that_changes_nothing_counts_as_an_idempotent_replay() {
+    let app = TestApp::new().await;
+    app.given_stock("store-blr-001", "p1", 9).await;
+    let metrics = Metrics::capturing("InventoryTest");
+    let mut lambda = app.app.clone();
+    lambda.metrics = metrics.clone();
+    let mut event = sample_event("update-stock");
+    event["pathParameters"] = serde_json::json!({"store_id": "store-blr-001", "product_id": "p1"});
+    event["body"] = Value::String(r#"{"quantity_change": -1}"#.into());
+    event["headers"]["idempotency-key"] = Value::String("sale-77".into());
+
+    for _ in 0..2 {
+        let response = Endpoint::UpdateStock
+            .handle(&lambda, request(&event, "r-2"))
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let replays: Vec<_> = metrics
+        .lines()
+        .into_iter()
+        .filter(|l| l.get("IdempotentReplays").is_some())
+        .collect();
+    assert_eq!(replays.len(), 1, "the second request only");
+    assert_eq!(app.stock_of("store-blr-001", "p1").await.0, 8);
+}

@@ -35,6 +35,18 @@ async fn require_store(app: &App, store_id: &StoreId) -> Result<(), ApiError> {
     }
 }
 
+/// Counts a retry that changed nothing because the same request was already applied.
+fn count_replay(app: &App) {
+    app.metrics
+        .line()
+        .metric(
+            "IdempotentReplays",
+            1.0,
+            crate::telemetry::metrics::Unit::Count,
+        )
+        .emit();
+}
+
 fn store_not_found(store_id: &StoreId) -> ApiError {
     ApiError::not_found(
         "store_not_found",

@@ -88,6 +88,7 @@ pub async fn reserve_stock(
     let status = if outcome == Outcome::Done {
         StatusCode::CREATED
     } else {
+        super::count_replay(app);
         StatusCode::OK
     };
     Reply::with_status(status, &reservation)

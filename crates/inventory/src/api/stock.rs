@@ -250,11 +250,13 @@ pub(super) async fn apply_one(
                 .ok_or_else(|| ApiError::Internal("a key guard failed without a key".into()))?;
             match app.db.compare_retry(existing, &idempotent)? {
                 // Applied once already: answer the row as it is now, change nothing.
-                Retry::Same => app
-                    .db
-                    .inventory_item(&change.store_id, &change.product_id)
-                    .await?
-                    .ok_or_else(|| row_not_found(&change.store_id, &change.product_id)),
+                Retry::Same => {
+                    super::count_replay(app);
+                    app.db
+                        .inventory_item(&change.store_id, &change.product_id)
+                        .await?
+                        .ok_or_else(|| row_not_found(&change.store_id, &change.product_id))
+                }
                 Retry::Different => Err(ApiError::conflict(
                     "idempotency_mismatch",
                     "this Idempotency-Key was used for a different request; use a new key",
