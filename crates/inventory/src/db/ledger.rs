@@ -211,14 +211,11 @@ pub enum Attempts {
 /// `ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded` and
 /// `TransactionInProgressException`; retrying those here too would multiply the attempts.
 fn conflict_backoff() -> impl Iterator<Item = Duration> {
-    use backon::BackoffBuilder;
-    backon::ExponentialBuilder::new()
-        .with_min_delay(Duration::from_millis(2))
-        .with_max_delay(Duration::from_millis(250))
-        .with_jitter()
-        .without_max_times()
-        .with_total_delay(Some(RETRY_BUDGET))
-        .build()
+    crate::backoff::jittered(
+        Duration::from_millis(2),
+        Duration::from_millis(250),
+        Some(RETRY_BUDGET),
+    )
 }
 
 impl Db {

@@ -182,11 +182,5 @@ async fn publish_chunk<P: Publisher>(publisher: &P, chunk: &[(usize, Event)]) ->
 
 /// Delays between PutEvents attempts: exponential from 50 ms, with jitter.
 fn put_events_backoff() -> impl Iterator<Item = Duration> {
-    use backon::BackoffBuilder;
-    backon::ExponentialBuilder::new()
-        .with_min_delay(Duration::from_millis(50))
-        .with_max_delay(Duration::from_secs(2))
-        .with_jitter()
-        .without_max_times()
-        .build()
+    crate::backoff::jittered(Duration::from_millis(50), Duration::from_secs(2), None)
 }
