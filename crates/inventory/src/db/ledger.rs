@@ -199,9 +199,11 @@ pub enum Attempts {
     Once,
 }
 
-/// The conflict loop's delays: exponential from 2 ms, doubling to at most 250 ms, each with
-/// random jitter so contenders for one row spread out instead of colliding in lockstep; in total
-/// no more than the budget. Only conflicts come through here: throttling (and
+/// The conflict loop's delays: exponential from 2 ms, doubling to at most 80 ms, each plus up to
+/// as much again of random jitter (backon's jitter is additive: 80–160 ms once capped, a mean
+/// near the full-jitter 0–250 ms this replaced), so contenders for one row spread out instead of
+/// colliding in lockstep, and a hot row still gets many attempts; in total no more than the
+/// budget. Only conflicts come through here: throttling (and
 /// `TransactionInProgressException`) is retried by the SDK's standard retry strategy, whose
 /// classifier (`aws_runtime::retries::classifiers::THROTTLING_ERRORS`) already lists
 /// `ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded` and
@@ -210,7 +212,7 @@ fn conflict_backoff() -> impl Iterator<Item = Duration> {
     use backon::BackoffBuilder;
     backon::ExponentialBuilder::new()
         .with_min_delay(Duration::from_millis(2))
-        .with_max_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_millis(80))
         .with_jitter()
         .without_max_times()
         .with_total_delay(Some(RETRY_BUDGET))
@@ -586,8 +588,8 @@ mod tests {
             delays.len()
         );
         assert!(delays[0] >= Duration::from_millis(2) && delays[0] <= Duration::from_millis(4));
-        // Capped at 250 ms, plus up to as much again of jitter.
-        assert!(delays.iter().all(|d| *d <= Duration::from_millis(500)));
+        // Capped at 80 ms, plus up to as much again of jitter.
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(160)));
         let late: Vec<&Duration> = delays.iter().skip(10).take(20).collect();
         assert!(
             late.windows(2).any(|w| w[0] != w[1]),

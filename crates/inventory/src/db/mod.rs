@@ -148,10 +148,15 @@ impl DbError {
         }
     }
 
-    /// Throttling and capacity errors: the request was fine, the table was busy.
+    /// Throttling and capacity errors: the request was fine, the table was busy. Each is what
+    /// is left after the SDK's own retries gave up (the one retry layer for these). That includes
+    /// `TransactionInProgressException`: the SDK resent a transaction (same client token) whose
+    /// first attempt DynamoDB was still working on, so the outcome is unknown and the answer is
+    /// "busy, retry" (with an `Idempotency-Key`, or an order id, the retry is safe).
     pub fn is_throttling(&self) -> bool {
         matches!(self, Self::Sdk { code, .. } if matches!(code.as_str(),
-            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"))
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+                | "TransactionInProgressException"))
     }
 }
 
