@@ -203,9 +203,11 @@ pub enum Attempts {
     Once,
 }
 
-/// The conflict loop's delays: exponential from 2 ms, doubling to at most 250 ms, each with
-/// random jitter so contenders for one row spread out instead of colliding in lockstep; in total
-/// no more than the budget. Only conflicts come through here: throttling (and
+/// The conflict loop's delays: exponential from 2 ms, doubling to at most 80 ms, each plus up to
+/// as much again of random jitter (backon's jitter is additive: 80–160 ms once capped, a mean
+/// near the full-jitter 0–250 ms this replaced), so contenders for one row spread out instead of
+/// colliding in lockstep, and a hot row still gets many attempts; in total no more than the
+/// budget. Only conflicts come through here: throttling (and
 /// `TransactionInProgressException`) is retried by the SDK's standard retry strategy, whose
 /// classifier (`aws_runtime::retries::classifiers::THROTTLING_ERRORS`) already lists
 /// `ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded` and
@@ -213,7 +215,7 @@ pub enum Attempts {
 fn conflict_backoff() -> impl Iterator<Item = Duration> {
     crate::backoff::jittered(
         Duration::from_millis(2),
-        Duration::from_millis(250),
+        Duration::from_millis(80),
         Some(RETRY_BUDGET),
     )
 }
@@ -615,8 +617,8 @@ mod tests {
             delays.len()
         );
         assert!(delays[0] >= Duration::from_millis(2) && delays[0] <= Duration::from_millis(4));
-        // Capped at 250 ms, plus up to as much again of jitter.
-        assert!(delays.iter().all(|d| *d <= Duration::from_millis(500)));
+        // Capped at 80 ms, plus up to as much again of jitter.
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(160)));
         let late: Vec<&Duration> = delays.iter().skip(10).take(20).collect();
         assert!(
             late.windows(2).any(|w| w[0] != w[1]),

@@ -193,9 +193,11 @@ impl DbError {
     }
 
     /// The request was fine and DynamoDB was busy or briefly unavailable, still so after the
-    /// SDK's own retries: throttling and capacity errors (the codes the SDK's classifier retries
-    /// as throttling, `TransactionInProgressException` among them), DynamoDB's own 500 and 503,
-    /// and no answer at all. Answered 503, so the client retries; never a 500.
+    /// SDK's own retries (the one retry layer for these): throttling and capacity errors,
+    /// `TransactionInProgressException` (the SDK resent a transaction, same client token, that
+    /// DynamoDB was still working on: the outcome is unknown, and with an `Idempotency-Key` or
+    /// an order id the client's retry is safe), DynamoDB's own 500 and 503, and no answer at
+    /// all. Answered 503, so the client retries; never a 500.
     pub fn is_throttling(&self) -> bool {
         matches!(self, Self::Sdk { code, .. } if matches!(code.as_str(),
             "ProvisionedThroughputExceededException"
