@@ -104,7 +104,24 @@ pub async fn handle(app: &App, _event: serde_json::Value) -> SweepReport {
         more = report.more,
         "sweep done"
     );
+    report.emit(crate::telemetry::metrics::Metrics::lambda());
     report
+}
+
+impl SweepReport {
+    /// One metric line per run. `SweepFailed` is alarmed in template.yaml: a run that ends with
+    /// faults still answers normally, so the sweeper's on-failure queue never sees it.
+    pub fn emit(&self, metrics: &crate::telemetry::metrics::Metrics) {
+        use crate::telemetry::metrics::Unit;
+        let count = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+        metrics
+            .line()
+            .metric("SweepExpired", count(self.expired), Unit::Count)
+            .metric("SweepSkipped", count(self.skipped), Unit::Count)
+            .metric("SweepFailed", count(self.failed), Unit::Count)
+            .metric("SweepBacklog", f64::from(u8::from(self.more)), Unit::Count)
+            .emit();
+    }
 }
 
 /// The Lambda entry point, invoked by an EventBridge schedule.
@@ -113,4 +130,35 @@ pub async fn handle(app: &App, _event: serde_json::Value) -> SweepReport {
 /// Only when init fails or the runtime itself fails.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     crate::run_event_lambda(|app, event| async move { handle(&app, event).await }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::metrics::Metrics;
+
+    #[test]
+    fn a_sweep_reports_its_counts_as_one_metric_line() {
+        let metrics = Metrics::capturing("InventoryService");
+        let report = SweepReport {
+            expired: 3,
+            skipped: 1,
+            failed: 2,
+            more: true,
+        };
+
+        report.emit(&metrics);
+
+        let line = &metrics.lines()[0];
+        assert_eq!(line["SweepExpired"], 3.0);
+        assert_eq!(line["SweepSkipped"], 1.0);
+        assert_eq!(line["SweepFailed"], 2.0);
+        assert_eq!(line["SweepBacklog"], 1.0);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .map(Vec::len),
+            Some(4)
+        );
+    }
 }

@@ -65,6 +65,12 @@ impl Metrics {
         }
     }
 
+    /// The process's emitter, from the environment, built on first use.
+    pub fn lambda() -> &'static Self {
+        static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
+        METRICS.get_or_init(Self::from_env)
+    }
+
     /// Metrics that are kept in memory, for tests: read them with [`Metrics::lines`].
     pub fn capturing(namespace: &str) -> Self {
         Self {
