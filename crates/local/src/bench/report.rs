@@ -459,8 +459,13 @@ pub fn machine() -> String {
         || "?".into(),
         |kib| format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0),
     );
+    // Other users' builds share these cores: the load at the start says how quiet the run was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
     format!(
-        "{cpu}, {cores} cores, {memory} RAM, {} {}",
+        "{cpu}, {cores} cores, {memory} RAM, {} {}, 1-minute load average {load} when the run began",
         std::env::consts::OS,
         std::env::consts::ARCH
     )
