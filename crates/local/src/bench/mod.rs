@@ -284,6 +284,7 @@ async fn measure_with(
     router_requests: usize,
     command: String,
 ) -> Result<report::Run, Box<dyn std::error::Error>> {
+    let machine = report::machine();
     let settings = &fixture.settings;
     let subjects = lambdas::subjects(fixture);
     let mut cold = Vec::new();
@@ -403,7 +404,7 @@ async fn measure_with(
     tracing::warn!("through the gateway router");
     let router = run(&settings.endpoint, router_requests).await?;
     Ok(report::Run {
-        machine: report::machine(),
+        machine,
         date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         commit: report::commit(),
         command,
