@@ -61,16 +61,31 @@ impl Fixture {
         create_tables(&client, &template, &prefix).await?;
         let tables = TableNames::for_template(&template, &prefix).tables()?;
         let (catalog, inventory) = seed::load_demo(&repository_root().join("demo"))?;
-        seed::seed(&client, &tables, &catalog, &inventory).await?;
         let store = StoreId::parse(BENCH_STORE)?;
-        for product in catalog.iter().take(60) {
-            seed::put_if_absent(
-                &client,
-                &tables.inventory,
-                "product_id",
-                &full_row(&store, product, 1_000_000),
-            )
-            .await?;
+        // A shared DynamoDB Local under load times out on its own locks now and then; every write
+        // here is put-if-absent, so the whole seed is simply tried again (a bounded number of times).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let seeded: Result<(), Box<dyn std::error::Error>> = async {
+                seed::seed(&client, &tables, &catalog, &inventory).await?;
+                for product in catalog.iter().take(60) {
+                    seed::put_if_absent(
+                        &client,
+                        &tables.inventory,
+                        "product_id",
+                        &full_row(&store, product, 1_000_000),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            .await;
+            match seeded {
+                Ok(()) => break,
+                Err(err) if attempts < 5 => tracing::warn!(error = %err, attempts, "seeding again"),
+                Err(err) => return Err(err),
+            }
         }
         Ok(Self {
             template,

@@ -267,8 +267,9 @@ pub fn markdown(run: &Run, targets: &[Target]) -> String {
     let _ = writeln!(md, "# Benchmark report\n");
     let _ = writeln!(
         md,
-        "Written by `{}` on {}.\n\n- machine: {}\n- commit: {}\n- DynamoDB: DynamoDB Local on 127.0.0.1 (in memory, shared by other users of the machine); every number that involves it measures this machine, not DynamoDB in AWS, where single-item latencies are a few milliseconds.\n- functions: release builds for this machine (x86_64; the deployed arm64 build uses the same profile), under `inventory-local`'s Runtime API (TCP_NODELAY), 256 MB as in template.yaml (not enforced locally).\n",
-        run.command, run.date, run.machine, run.commit
+        "Written by `{}` on {}.\n\n- machine: {}\n- commit: {}\n- DynamoDB: DynamoDB Local on 127.0.0.1 (in memory, shared by other users of the machine); every number that involves it measures this machine, not DynamoDB in AWS, where single-item latencies are a few milliseconds.\n- harness: `inventory-local` {} build (it runs the in-process sides: DynamoDB work, the flash sale, the hot-row table and the router section);\n- functions: release builds for this machine (x86_64; the deployed arm64 build uses the same profile), under `inventory-local`'s Runtime API (TCP_NODELAY), 256 MB as in template.yaml (not enforced locally).\n",
+        run.command, run.date, run.machine, run.commit,
+        if cfg!(debug_assertions) { "debug" } else { "release" }
     );
     let _ = writeln!(md, "## Targets\n\n| target | measured | |\n|---|---|---|");
     for t in targets {
