@@ -13,6 +13,6 @@ functions=$(ls functions)
 args=()
 for f in $functions; do args+=(-p "$f"); done
 started=$(date +%s)
-cargo lambda build --release --arm64 --output-format zip "${args[@]}"
+cargo lambda build --release --arm64 --output-format zip --timings "${args[@]}"
 echo "built $(echo "$functions" | wc -w) functions in $(( $(date +%s) - started )) s"
 scripts/check-artifacts.sh

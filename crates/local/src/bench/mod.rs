@@ -61,16 +61,31 @@ impl Fixture {
         create_tables(&client, &template, &prefix).await?;
         let tables = TableNames::for_template(&template, &prefix).tables()?;
         let (catalog, inventory) = seed::load_demo(&repository_root().join("demo"))?;
-        seed::seed(&client, &tables, &catalog, &inventory).await?;
         let store = StoreId::parse(BENCH_STORE)?;
-        for product in catalog.iter().take(60) {
-            seed::put_if_absent(
-                &client,
-                &tables.inventory,
-                "product_id",
-                &full_row(&store, product, 1_000_000),
-            )
-            .await?;
+        // A shared DynamoDB Local under load times out on its own locks now and then; every write
+        // here is put-if-absent, so the whole seed is simply tried again (a bounded number of times).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let seeded: Result<(), Box<dyn std::error::Error>> = async {
+                seed::seed(&client, &tables, &catalog, &inventory).await?;
+                for product in catalog.iter().take(60) {
+                    seed::put_if_absent(
+                        &client,
+                        &tables.inventory,
+                        "product_id",
+                        &full_row(&store, product, 1_000_000),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            .await;
+            match seeded {
+                Ok(()) => break,
+                Err(err) if attempts < 5 => tracing::warn!(error = %err, attempts, "seeding again"),
+                Err(err) => return Err(err),
+            }
         }
         Ok(Self {
             template,
@@ -284,6 +299,7 @@ async fn measure_with(
     router_requests: usize,
     command: String,
 ) -> Result<report::Run, Box<dyn std::error::Error>> {
+    let machine = report::machine();
     let settings = &fixture.settings;
     let subjects = lambdas::subjects(fixture);
     let mut cold = Vec::new();
@@ -403,7 +419,7 @@ async fn measure_with(
     tracing::warn!("through the gateway router");
     let router = run(&settings.endpoint, router_requests).await?;
     Ok(report::Run {
-        machine: report::machine(),
+        machine,
         date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         commit: report::commit(),
         command,
