@@ -78,6 +78,10 @@ endpoints! {
     ListExpiredReservations => "list-expired-reservations", Access::Requires(ReadBackOffice), api::list_expired_reservations;
     CompleteReservation => "complete-reservation", Access::Requires(Complete), api::complete_reservation;
     ReleaseReservation => "release-reservation", Access::Requires(Release), api::release_reservation;
+    CreateOrder => "create-order", Access::Requires(PlaceOrder), api::create_order;
+    GetOrder => "get-order", Access::Requires(ReadOrders), api::get_order;
+    ListOrders => "list-orders", Access::Requires(ReadOrders), api::list_orders;
+    ChangeOrderStatus => "change-order-status", Access::Requires(ChangeOrder), api::change_order_status;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

@@ -6,6 +6,7 @@ mod catalog;
 mod errors;
 mod ledger;
 mod listing;
+mod orders;
 mod reservations;
 mod stock;
 mod views;
@@ -13,6 +14,7 @@ mod views;
 pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, UNITS};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
+pub use orders::{change_order_status, create_order, get_order, list_orders, OrderView};
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,
