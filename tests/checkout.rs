@@ -641,3 +641,54 @@ async fn bad_input_on_every_order_route_answers_400_and_changes_nothing() {
 
     assert_eq!(app.snapshot().await, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn a_stores_orders_page_newest_first_by_cursor_and_a_cursor_fits_only_its_listing() {
+    let app = TestApp::with_manual_clock().await;
+    app.given_stock(S, "p1", 100).await;
+    for n in 0..5 {
+        placed(&app, &format!("o{n}"), &[("p1", 1)]).await;
+        app.app.clock.advance(chrono::Duration::seconds(1));
+    }
+    moved(&app, "o1", "CONFIRMED").await;
+
+    let mut seen = Vec::new();
+    let mut uri = format!("{ORDERS}?store_id={S}&limit=2");
+    let mut first_token = None;
+    loop {
+        let page = app.get(&uri).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        for o in page.json["orders"].as_array().expect("orders") {
+            seen.push(o["order_id"].as_str().expect("id").to_owned());
+        }
+        match page.json["next_token"].as_str() {
+            Some(token) => {
+                first_token.get_or_insert(token.to_owned());
+                uri = format!("{ORDERS}?store_id={S}&limit=2&next_token={token}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["o4", "o3", "o2", "o1", "o0"],
+        "newest first, each once"
+    );
+
+    let pending = app
+        .get(&format!("{ORDERS}?store_id={S}&status=PENDING"))
+        .await;
+    assert_eq!(pending.json["count"], 4, "{}", pending.text);
+    let by_customer = app
+        .get(&format!("{ORDERS}?customer_id=cust-1&status=CONFIRMED"))
+        .await;
+    assert_eq!(by_customer.json["count"], 1, "{}", by_customer.text);
+
+    let token = first_token.expect("a second page");
+    app.get(&format!("{ORDERS}?store_id=s2&next_token={token}"))
+        .await
+        .assert_problem(400, "invalid_parameter");
+    app.get(&format!("{ORDERS}?customer_id=cust-1&next_token={token}"))
+        .await
+        .assert_problem(400, "invalid_parameter");
+}
