@@ -692,3 +692,57 @@ async fn a_stores_orders_page_newest_first_by_cursor_and_a_cursor_fits_only_its_
         .await
         .assert_problem(400, "invalid_parameter");
 }
+
+/// Sabotage: the order's own write is made to fail inside the confirm's transaction (another
+/// writer bumped its version after we read it). The stock effect must not happen without it:
+/// the reservation stays active and the units stay reserved, never shipped for an unconfirmed
+/// order.
+#[tokio::test]
+async fn when_the_orders_write_fails_its_stock_effect_is_not_written_either() {
+    use inventory::domain::{Actor, OrderId, OrderStatus};
+    let app = TestApp::new().await;
+    app.given_stock(S, "p1", 10).await;
+    placed(&app, "o1", &[("p1", 4)]).await;
+    let id = OrderId::parse("o1").expect("id");
+    let stale = app.app.db.order(&id).await.expect("reads").expect("exists");
+    app.client
+        .update_item()
+        .table_name(&app.tables.orders)
+        .key("order_id", testkit::AttributeValue::S("o1".into()))
+        .update_expression("SET version = version + :one")
+        .expression_attribute_values(":one", testkit::AttributeValue::N("1".into()))
+        .send()
+        .await
+        .expect("sabotage written");
+    let before = app.stock_of(S, "p1").await;
+
+    let result = app
+        .app
+        .db
+        .step_order(
+            stale,
+            OrderStatus::Confirmed,
+            &Actor::parse("clerk").expect("actor"),
+            app.app.now(),
+        )
+        .await;
+
+    assert!(
+        matches!(result, Err(inventory::db::OrderError::Changed(_))),
+        "{result:?}"
+    );
+    assert_eq!(before, (10, 4, 6));
+    assert_eq!(app.stock_of(S, "p1").await, before, "nothing shipped");
+    let reservation = app.get(&format!("/api/v1/orders/o1")).await.json["reservation_id"]
+        .as_str()
+        .expect("reservation")
+        .to_owned();
+    let held = app
+        .get(&format!("/api/v1/reservations/{reservation}"))
+        .await;
+    assert_eq!(held.json["status"], "active", "{}", held.text);
+    assert_eq!(status_of(&app, "o1").await, "PENDING");
+    // And the order can still be confirmed, once, as read now.
+    moved(&app, "o1", "CONFIRMED").await;
+    assert_eq!(app.stock_of(S, "p1").await, (6, 0, 6));
+}
