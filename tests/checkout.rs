@@ -733,7 +733,7 @@ async fn when_the_orders_write_fails_its_stock_effect_is_not_written_either() {
     );
     assert_eq!(before, (10, 4, 6));
     assert_eq!(app.stock_of(S, "p1").await, before, "nothing shipped");
-    let reservation = app.get(&format!("/api/v1/orders/o1")).await.json["reservation_id"]
+    let reservation = app.get("/api/v1/orders/o1").await.json["reservation_id"]
         .as_str()
         .expect("reservation")
         .to_owned();
