@@ -136,20 +136,33 @@ struct Stores {
     a: [String; 3],
     /// Active reservations of one unit of p1 in store B.
     b: [String; 3],
+    /// A pending order of one unit of p9 in store A (p1's stock and history stay the fixture's).
+    order: String,
 }
 
 async fn two_stores() -> Stores {
     let app = TestApp::new().await;
     app.given_stock(A, "p1", 10).await;
     app.given_stock(B, "p1", 10).await;
+    app.given_stock(A, "p9", 10).await;
     let mut a = Vec::new();
     let mut b = Vec::new();
     for n in 0..3 {
         a.push(reserved(&app, A, &format!("order-a{n}")).await);
         b.push(reserved(&app, B, &format!("order-b{n}")).await);
     }
+    let placed = app
+        .post(
+            "/api/v1/orders",
+            &json!({"order_id": "order-o1", "store_id": A, "customer_id": "cust-1",
+                    "items": [{"product_id": "p9", "quantity": 1}]})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "order: {}", placed.text);
     Stores {
         app,
+        order: "order-o1".to_owned(),
         a: a.try_into().expect("three"),
         b: b.try_into().expect("three"),
     }
@@ -190,6 +203,29 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
         expired(),
         complete(&s.a[1]),
         release(&s.a[2]),
+        call(
+            "POST /api/v1/orders",
+            "/api/v1/orders",
+            Some(
+                json!({"order_id": "order-checkout", "store_id": A, "customer_id": "cust-1",
+                        "items": [{"product_id": "p9", "quantity": 1}]}),
+            ),
+        ),
+        call(
+            "GET /api/v1/orders/{order_id}",
+            format!("/api/v1/orders/{}", s.order),
+            None,
+        ),
+        call(
+            "GET /api/v1/orders",
+            format!("/api/v1/orders?store_id={A}"),
+            None,
+        ),
+        call(
+            "POST /api/v1/orders/{order_id}/status",
+            format!("/api/v1/orders/{}/status", s.order),
+            Some(json!({"status": "CONFIRMED"})),
+        ),
     ]
 }
 

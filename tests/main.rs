@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod bounded_reads;
 mod catalog;
+mod checkout;
 mod contract;
 mod events;
 mod existing_rows;

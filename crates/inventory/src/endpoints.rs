@@ -83,6 +83,10 @@ endpoints! {
     ReleaseReservation => "release-reservation", Access::Requires(Release), api::release_reservation;
     Health => "health", Access::Public, api::health;
     HealthReady => "health-ready", Access::Public, api::health_ready;
+    CreateOrder => "create-order", Access::Requires(PlaceOrder), api::create_order;
+    GetOrder => "get-order", Access::Requires(ReadOrders), api::get_order;
+    ListOrders => "list-orders", Access::Requires(ReadOrders), api::list_orders;
+    ChangeOrderStatus => "change-order-status", Access::Requires(ChangeOrder), api::change_order_status;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

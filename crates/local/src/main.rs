@@ -102,7 +102,7 @@ enum Command {
         #[arg(long, value_parser = parse_row_key)]
         resume_after: Option<(StoreId, ProductId)>,
         /// Use the real AWS account (the default credential chain and region) instead of
-        /// `--endpoint`. Table names come from PRODUCTS_TABLE, INVENTORY_TABLE and LEDGER_TABLE
+        /// `--endpoint`. Table names come from PRODUCTS_TABLE, INVENTORY_TABLE, LEDGER_TABLE and ORDERS_TABLE
         /// when set, else from the template (with `--table-prefix`).
         #[arg(long)]
         aws: bool,

@@ -40,6 +40,7 @@ impl TableNames {
             products: get("PRODUCTS_TABLE")?,
             inventory: get("INVENTORY_TABLE")?,
             ledger: get("LEDGER_TABLE")?,
+            orders: get("ORDERS_TABLE")?,
         })
     }
 }

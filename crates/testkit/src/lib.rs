@@ -373,6 +373,7 @@ impl TestApp {
             &self.tables.products,
             &self.tables.inventory,
             &self.tables.ledger,
+            &self.tables.orders,
         ] {
             let out = self
                 .client
@@ -403,6 +404,7 @@ impl Drop for TestApp {
             self.tables.products.clone(),
             self.tables.inventory.clone(),
             self.tables.ledger.clone(),
+            self.tables.orders.clone(),
         ];
         // A fresh client on a thread of its own: the test's runtime is busy dropping us.
         let cleanup = std::thread::spawn(move || {

@@ -7,6 +7,7 @@ mod errors;
 mod health;
 mod ledger;
 mod listing;
+mod orders;
 mod reservations;
 mod stock;
 mod views;
@@ -15,6 +16,7 @@ pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, 
 pub use health::{health, health_ready};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
+pub use orders::{change_order_status, create_order, get_order, list_orders, OrderView};
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,

@@ -9,7 +9,7 @@
 
 pub mod jwt;
 
-use crate::domain::{Actor, StoreId};
+use crate::domain::{Actor, CustomerId, StoreId};
 use std::collections::{BTreeSet, HashMap};
 
 /// Why a caller may not do what it asked. Mapped to 401 and 403 in one place (`api::errors`).
@@ -42,8 +42,11 @@ pub enum Role {
     StoreManager,
     /// Back-office reads, change stock, adjust, reserve and release, for their stores.
     Staff,
-    /// The order system: back-office reads, reserve, complete and release, for any store.
+    /// The order system: back-office reads, reserve, complete and release, for any store; and
+    /// the checkout: places and confirms orders.
     Service,
+    /// A shopper (`sub` is the customer id): places orders for itself and reads only its own.
+    Customer,
 }
 
 impl Role {
@@ -53,6 +56,7 @@ impl Role {
             "store_manager" => Self::StoreManager,
             "staff" => Self::Staff,
             "service" => Self::Service,
+            "customer" => Self::Customer,
             _ => return None,
         })
     }
@@ -81,16 +85,54 @@ pub enum Permission {
     Reserve,
     Release,
     Complete,
+    /// Checkout: `POST /orders`.
+    PlaceOrder,
+    /// Read orders (a customer only its own).
+    ReadOrders,
+    /// The status route at all; each step then needs one of the two below.
+    ChangeOrder,
+    /// Payment taken: `PENDING → CONFIRMED`.
+    ConfirmOrder,
+    /// The store's work: processing, shipping, delivery, returns, short picks.
+    FulfilOrder,
+    /// `→ CANCELLED`: the checkout (payment failed) or the store.
+    CancelOrder,
 }
 
 impl Permission {
     fn granted_to(self, role: Role) -> bool {
-        use Permission::{ChangeStock, Complete, ReadBackOffice, Release, Reserve};
+        use Permission::{
+            CancelOrder, ChangeOrder, ChangeStock, Complete, ConfirmOrder, FulfilOrder, PlaceOrder,
+            ReadBackOffice, ReadOrders, Release, Reserve,
+        };
         match role {
             Role::Admin => true,
-            Role::StoreManager => true,
-            Role::Staff => matches!(self, ReadBackOffice | ChangeStock | Reserve | Release),
-            Role::Service => matches!(self, ReadBackOffice | Reserve | Release | Complete),
+            // Checkout is the shopper's and the checkout service's, not the store's.
+            Role::StoreManager => !matches!(self, PlaceOrder | ConfirmOrder),
+            Role::Staff => matches!(
+                self,
+                ReadBackOffice
+                    | ChangeStock
+                    | Reserve
+                    | Release
+                    | ReadOrders
+                    | ChangeOrder
+                    | FulfilOrder
+                    | CancelOrder
+            ),
+            Role::Service => matches!(
+                self,
+                ReadBackOffice
+                    | Reserve
+                    | Release
+                    | Complete
+                    | PlaceOrder
+                    | ReadOrders
+                    | ChangeOrder
+                    | ConfirmOrder
+                    | CancelOrder
+            ),
+            Role::Customer => matches!(self, PlaceOrder | ReadOrders),
         }
     }
 }
@@ -241,6 +283,40 @@ impl Caller {
             ),
             _ => Ok(()),
         }
+    }
+
+    /// # Errors
+    /// 403 when no role of the caller grants `permission` for `store` (a step of an order
+    /// needs more than the status route's own permission).
+    pub fn require_for(&self, permission: Permission, store: &StoreId) -> Result<(), AuthError> {
+        match &self.principal {
+            Some(p) if p.may_for(permission, store) => Ok(()),
+            Some(_) => Err(AuthError::Forbidden(
+                "your roles do not allow this step for this store",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The customer this caller is limited to: its subject, when only the customer role grants
+    /// the endpoint's permission. `None` for staff, service and admin (and system callers).
+    ///
+    /// # Errors
+    /// 401 when a customer's subject is not a usable customer id (never widened to "anyone").
+    pub fn own_customer(&self) -> Result<Option<CustomerId>, AuthError> {
+        let (Some(p), Some(permission)) = (self.principal.as_ref(), self.permission) else {
+            return Ok(None);
+        };
+        let beyond_customer = p
+            .roles
+            .iter()
+            .any(|r| *r != Role::Customer && permission.granted_to(*r));
+        if beyond_customer {
+            return Ok(None);
+        }
+        CustomerId::parse(p.subject.as_str())
+            .map(Some)
+            .map_err(|_| AuthError::Unauthenticated("the token's subject is not a customer id"))
     }
 
     /// Who to record in the ledger: the token's subject, never anything from the body.

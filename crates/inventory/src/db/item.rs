@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub type Item = HashMap<String, AttributeValue>;
 
 /// Attributes that hold `Money`, in any of our tables.
-const MONEY_ATTRIBUTES: [&str; 3] = ["mrp", "selling_price", "cost_price"];
+const MONEY_ATTRIBUTES: [&str; 4] = ["mrp", "selling_price", "cost_price", "total_amount"];
 
 /// # Errors
 /// When the item lacks a required attribute or has one of the wrong type.

@@ -153,6 +153,11 @@ pub enum Guard {
     OrderMarker,
     /// `RES#..`, updated: the reservation is no longer in the state the change expects.
     ReservationStatus,
+    /// An order, written new: the order id is taken (a retry of the same checkout, or another).
+    NewOrder,
+    /// An order, rewritten: it is no longer the version the step was decided on (another
+    /// clerk or the sweeper moved it first).
+    OrderVersion,
 }
 
 /// A conditional write of another item, in the same transaction as the rows' changes.

@@ -6,6 +6,7 @@ mod inventory;
 pub mod item;
 mod ledger;
 mod meter;
+mod orders;
 mod products;
 mod reservations;
 
@@ -19,6 +20,7 @@ pub use ledger::{
     RowChange, TxOutcome,
 };
 pub use meter::{Meter, Usage};
+pub use orders::{OrderError, OrderQuery};
 pub use products::Product;
 pub use reservations::{check_reservations_cursor, ReservationError};
 
@@ -32,10 +34,12 @@ pub struct Tables {
     pub inventory: String,
     /// Ledger movements, reservations and order markers (`pk` + `sk`).
     pub ledger: String,
+    /// Orders, keyed by `order_id` (see `db::orders` for the indexes).
+    pub orders: String,
 }
 
 impl Tables {
-    /// Reads `PRODUCTS_TABLE`, `INVENTORY_TABLE` and `LEDGER_TABLE`.
+    /// Reads `PRODUCTS_TABLE`, `INVENTORY_TABLE`, `LEDGER_TABLE` and `ORDERS_TABLE`.
     ///
     /// # Errors
     /// When one is missing: a function without its tables must fail at init, not per request.
@@ -45,6 +49,7 @@ impl Tables {
             products: var("PRODUCTS_TABLE")?,
             inventory: var("INVENTORY_TABLE")?,
             ledger: var("LEDGER_TABLE")?,
+            orders: var("ORDERS_TABLE")?,
         })
     }
 }

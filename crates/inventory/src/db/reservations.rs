@@ -83,6 +83,12 @@ pub enum ReservationError {
     UnreadableRows(Vec<crate::domain::ProductId>),
     #[error("stock rows disagree with reservation {0}")]
     Inconsistent(ReservationId),
+    /// One of the caller's own guards (an order written in the same transaction) failed.
+    #[error("a guarded write's condition failed")]
+    GuardFailed {
+        guard: Guard,
+        existing: Option<super::item::Item>,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -98,7 +104,24 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.place_order(request, actor, now, Placement::Reserve)
+        self.place_order(request, actor, now, Placement::Reserve, |_| Ok(Vec::new()))
+            .await
+    }
+
+    /// As [`Db::reserve`], with more conditional writes in the same transaction: `extra` builds
+    /// them from the reservation about to be written (an order that must exist exactly when its
+    /// stock is held). They are checked first: when one fails, it comes back as `GuardFailed`.
+    ///
+    /// # Errors
+    /// As [`Db::reserve`], and `GuardFailed` for an extra guard.
+    pub async fn reserve_with(
+        &self,
+        request: &ReserveRequest,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        extra: impl FnOnce(&Reservation) -> Result<Vec<Guarded>, DbError>,
+    ) -> Result<(Reservation, Outcome), ReservationError> {
+        self.place_order(request, actor, now, Placement::Reserve, extra)
             .await
     }
 
@@ -112,7 +135,7 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.place_order(request, actor, now, Placement::Deduct)
+        self.place_order(request, actor, now, Placement::Deduct, |_| Ok(Vec::new()))
             .await
     }
 
@@ -122,6 +145,7 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
         placement: Placement,
+        extra: impl FnOnce(&Reservation) -> Result<Vec<Guarded>, DbError>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
         let id = ReservationId::generate();
         // Whole milliseconds, as written: the expiry text, `expires_at_ms` (which conditions
@@ -160,16 +184,16 @@ impl Db {
             created_at: now,
             ttl: (now + Duration::days(RETENTION_DAYS)).timestamp(),
         };
-        let guards = [
-            Guarded {
-                guard: Guard::NewReservation,
-                write: self.put_new(&item)?,
-            },
-            Guarded {
-                guard: Guard::OrderMarker,
-                write: self.put_new(&marker)?,
-            },
-        ];
+        // The caller's guards first: the loop in `transact` reports the first failed guard.
+        let mut guards = extra(&item.reservation)?;
+        guards.push(Guarded {
+            guard: Guard::NewReservation,
+            write: self.put_new(&item)?,
+        });
+        guards.push(Guarded {
+            guard: Guard::OrderMarker,
+            write: self.put_new(&marker)?,
+        });
         let changes: Vec<RowChange> = request
             .lines
             .iter()
@@ -211,6 +235,10 @@ impl Db {
                     .ok_or(ReservationError::NotFound)?;
                 Ok((original.as_of(now), Outcome::AlreadyDone))
             }
+            TxOutcome::GuardFailed {
+                guard: guard @ (Guard::NewOrder | Guard::OrderVersion),
+                existing,
+            } => Err(ReservationError::GuardFailed { guard, existing }),
             TxOutcome::GuardFailed { .. } | TxOutcome::Contended => {
                 Err(ReservationError::Contended)
             }
@@ -273,6 +301,7 @@ impl Db {
             &sweeper,
             now,
             Attempts::Once,
+            Vec::new(),
         )
         .await
     }
@@ -298,7 +327,33 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
-        self.transition(reservation, to, actor, now, Attempts::UntilBudget)
+        self.transition(
+            reservation,
+            to,
+            actor,
+            now,
+            Attempts::UntilBudget,
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// As [`Db::finish_reservation`] (or, with `to` expired, [`Db::expire`]), with `extra`
+    /// conditional writes in the same transaction, checked first: an order's step and its
+    /// reservation's change happen together or not at all.
+    ///
+    /// # Errors
+    /// As [`Db::finish_reservation`], and `GuardFailed` for an extra guard.
+    pub async fn finish_reservation_with(
+        &self,
+        reservation: Reservation,
+        to: ReservationStatus,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        attempts: Attempts,
+        extra: Vec<Guarded>,
+    ) -> Result<(Reservation, Outcome), ReservationError> {
+        self.transition(reservation, to, actor, now, attempts, extra)
             .await
     }
 
@@ -309,6 +364,7 @@ impl Db {
         actor: &Actor,
         now: DateTime<Utc>,
         attempts: Attempts,
+        extra: Vec<Guarded>,
     ) -> Result<(Reservation, Outcome), ReservationError> {
         let id = &reservation.reservation_id.clone();
         if let Some(done) = settled(&reservation, to, now) {
@@ -358,10 +414,11 @@ impl Db {
             update = update.expression_attribute_values(":epoch", n(now.timestamp_millis()));
         }
         let update = update.build().map_err(|e| DbError::build("Update", e))?;
-        let guards = [Guarded {
+        let mut guards = extra;
+        guards.push(Guarded {
             guard: Guard::ReservationStatus,
             write: TransactWriteItem::builder().update(update).build(),
-        }];
+        });
 
         match self
             .transact_with(&changes, &context, &guards, attempts)
@@ -373,6 +430,10 @@ impl Db {
                 done.updated_at = now;
                 Ok((done, Outcome::Done))
             }
+            TxOutcome::GuardFailed {
+                guard: guard @ (Guard::NewOrder | Guard::OrderVersion),
+                existing,
+            } => Err(ReservationError::GuardFailed { guard, existing }),
             TxOutcome::GuardFailed {
                 existing: Some(existing),
                 ..

@@ -48,6 +48,7 @@ mod barcode;
 pub mod fingerprint;
 mod ids;
 mod money;
+pub mod order;
 mod page;
 mod quantity;
 pub mod requests;
@@ -60,8 +61,9 @@ pub use barcode::Barcode;
 pub use fingerprint::Fingerprint;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
 pub use money::{Money, Total};
+pub use order::{CustomerId, Order, OrderLine, OrderStatus, Step, StockEffect};
 pub use page::{Limit, NextToken, PageNumber};
-pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
+pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta, MAX_UNITS};
 pub use requests::{AdjustmentRequest, StockChangeRequest};
 pub use reservation::{
     Line, LineAvailability, Outcome, Placement, Reservation, ReservationStatus, ReserveRequest,

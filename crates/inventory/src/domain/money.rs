@@ -105,6 +105,28 @@ impl Total {
     pub fn amount(self) -> Decimal {
         self.0
     }
+
+    /// For write-side records bound for DynamoDB: the exact text, stored as `N` at the top
+    /// level of an item (see `db::item`) and as text inside lists.
+    ///
+    /// # Errors
+    /// Never, beyond the serializer's own.
+    pub fn serialize_as_text<S: Serializer>(
+        total: &Total,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&total.to_string())
+    }
+}
+
+/// Reads the exact decimal text a record stored (see [`Total::serialize_as_text`]).
+impl<'de> Deserialize<'de> for Total {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Decimal::from_str(text.trim())
+            .map(Self)
+            .map_err(|_| serde::de::Error::custom("a total must be a decimal number"))
+    }
 }
 
 impl fmt::Display for Total {

@@ -159,6 +159,9 @@ pub enum MovementType {
     Commit,
     Expire,
     Deduct,
+    /// Units of a confirmed or delivered order coming back to the shelf (a cancellation after
+    /// payment, a short pick, a return): on hand and available grow.
+    Return,
 }
 
 /// Why an adjustment was made.
