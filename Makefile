@@ -22,12 +22,20 @@ stop:
 ## test: formatting, lints, template validation, every test against DynamoDB Local, the scripts' tests, then the bounded fuzz run
 test: lint unit scripts-test fuzz
 
+HEAVY := test(/^load::|^model::|fifty_concurrent|twenty_times_concurrently|racing_a_cancel|concurrent_sends/)
+
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
 	scripts/dynamodb-local.sh start $(DYNAMODB_PORT)
 	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
 	cargo build --workspace --bins
-	DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace
+	# The tests that load DynamoDB Local on purpose (concurrency, load, the property model) run
+	# after the rest and one at a time: DynamoDB Local serialises writes behind a lock, and their
+	# contention budgets must not be at the mercy of other tests' traffic.
+	if [ "$(NEXTEST)" = "cargo nextest run" ]; then \
+	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace -E 'not $(HEAVY)' && \
+	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace -E '$(HEAVY)' --test-threads 1; \
+	else DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace; fi
 
 ## scripts-test: the Python scripts' tests (scripts/tests), e.g. the table-import check on production-shaped tables
 scripts-test: tools
