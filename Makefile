@@ -22,6 +22,7 @@ stop:
 ## test: formatting, lints, template validation, every test against DynamoDB Local, the scripts' tests, then the bounded fuzz run
 test: lint unit scripts-test fuzz
 
+HEAVY_PORT ?= 8001
 HEAVY := test(/^load::|^model::|fifty_concurrent|twenty_times_concurrently|racing_a_cancel|concurrent_sends/)
 
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
@@ -30,11 +31,14 @@ unit:
 	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
 	cargo build --workspace --bins
 	# The tests that load DynamoDB Local on purpose (concurrency, load, the property model) run
-	# after the rest and one at a time: DynamoDB Local serialises writes behind a lock, and their
-	# contention budgets must not be at the mercy of other tests' traffic.
+	# after the rest, one at a time, on a fresh instance of their own: DynamoDB Local serialises
+	# writes behind a lock and slows down as it ages (thousands of tables created and dropped),
+	# and then its lock timeouts, not our code, decide their contention budgets.
 	if [ "$(NEXTEST)" = "cargo nextest run" ]; then \
 	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace -E 'not $(HEAVY)' && \
-	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace -E '$(HEAVY)' --test-threads 1; \
+	  scripts/dynamodb-local.sh start $(HEAVY_PORT) && \
+	  { DYNAMODB_ENDPOINT=http://127.0.0.1:$(HEAVY_PORT) $(NEXTEST) --workspace -E '$(HEAVY)' --test-threads 1; \
+	    status=$$?; scripts/dynamodb-local.sh stop $(HEAVY_PORT); exit $$status; }; \
 	else DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) $(NEXTEST) --workspace; fi
 
 ## scripts-test: the Python scripts' tests (scripts/tests), e.g. the table-import check on production-shaped tables
