@@ -22,8 +22,9 @@ test: lint unit fuzz
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
 	scripts/dynamodb-local.sh start 8000
-	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
-	cargo build --workspace --bins
+	# The function binaries for the test that runs them under the Lambda runtime loop, built with
+	# the tests (--all-targets): the same feature set as the test build, so nothing compiles twice.
+	cargo build --workspace --all-targets
 	DYNAMODB_ENDPOINT=http://127.0.0.1:8000 $(NEXTEST) --workspace
 
 ## fuzz: schemathesis over every route of openapi.yaml against the local gateway (bounded)
