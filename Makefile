@@ -28,8 +28,9 @@ HEAVY := test(/^load::|^model::|fifty_concurrent|twenty_times_concurrently|racin
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
 	scripts/dynamodb-local.sh start $(DYNAMODB_PORT)
-	# The function binaries, once, for the test that runs them under the Lambda runtime loop.
-	cargo build --workspace --bins
+	# The function binaries for the test that runs them under the Lambda runtime loop, built with
+	# the tests (--all-targets): the same feature set as the test build, so nothing compiles twice.
+	cargo build --workspace --all-targets
 	# The tests that load DynamoDB Local on purpose (concurrency, load, the property model) run
 	# after the rest, one at a time, on a fresh instance of their own: DynamoDB Local serialises
 	# writes behind a lock and slows down as it ages (thousands of tables created and dropped),

@@ -3,7 +3,7 @@
 //! each side on fresh tables with the demo data, and the answers must agree.
 //!
 //! The binaries come from the same build as this test (`make unit` builds them first with
-//! `cargo build --workspace --bins`); a missing one fails the test, naming the command.
+//! `cargo build --workspace --all-targets`); a missing one fails the test, naming the command.
 
 use inventory::domain::ReserveRequest;
 use inventory::domain::{Actor, OrderId, ProductId, Quantity, StoreId};
@@ -87,7 +87,7 @@ impl Side {
                     );
                     assert!(
                         command.program.exists(),
-                        "{} is missing: build the functions with `cargo build --workspace --bins` (make unit does)",
+                        "{} is missing: build the functions with `cargo build --workspace --all-targets` (make unit does)",
                         command.program.display()
                     );
                     let lambda = LocalLambda::start(&command)
