@@ -293,6 +293,58 @@ async fn catalog_writes_are_published_as_product_created_and_updated() {
 }
 
 #[tokio::test]
+async fn orders_are_published_when_placed_and_at_every_status_change_but_not_for_a_short_pick() {
+    let mut rig = Rig::with_stock(10).await;
+    rig.streams.take(&rig.app.tables.orders).await;
+    let order = json!({
+        "order_id": "ord-ev-1", "store_id": "s1", "customer_id": "cust-1",
+        "items": [{"product_id": "p1", "quantity": 3}],
+    });
+    let placed = rig.app.post("/api/v1/orders", &order.to_string()).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    for status in ["CONFIRMED", "PROCESSING"] {
+        let moved = rig
+            .app
+            .post(
+                "/api/v1/orders/ord-ev-1/status",
+                &json!({ "status": status }).to_string(),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+    }
+    let picked = rig
+        .app
+        .post(
+            "/api/v1/orders/ord-ev-1/status",
+            &json!({ "short_pick": {"product_id": "p1", "quantity": 1} }).to_string(),
+        )
+        .await;
+    assert_eq!(picked.status, 200, "{}", picked.text);
+    let publisher = Capturing::new();
+
+    let orders = rig.app.tables.orders.clone();
+    let response = rig.publish(&orders, &publisher).await;
+
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(
+        types(&publisher),
+        ["OrderCreated", "OrderStatusChanged", "OrderStatusChanged"]
+    );
+    let details = publisher.details();
+    assert_eq!(details[0].1["event_type"], "ORDER_CREATED");
+    assert_eq!(details[0].1["data"]["status"], "PENDING");
+    assert_eq!(
+        (&details[1].1["data"]["from"], &details[1].1["data"]["to"]),
+        (&json!("PENDING"), &json!("CONFIRMED"))
+    );
+    assert_eq!(
+        (&details[2].1["data"]["from"], &details[2].1["data"]["to"]),
+        (&json!("CONFIRMED"), &json!("PROCESSING"))
+    );
+    assert_eq!(details[2].1["event_type"], "ORDER_STATUS_CHANGED");
+}
+
+#[tokio::test]
 async fn a_refused_entry_fails_its_record_and_the_retry_publishes_it_with_the_same_ids() {
     let mut rig = Rig::with_stock(10).await;
     for delta in [-6, -4, 7] {

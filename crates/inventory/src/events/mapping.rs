@@ -4,7 +4,7 @@
 use crate::db::item::{from_item, Item};
 use crate::db::{InventoryItem, Movement, Product, Tables};
 use crate::domain::time::rfc3339;
-use crate::domain::{Reservation, ReservationStatus};
+use crate::domain::{Order, OrderStatus, Reservation, ReservationStatus};
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -27,10 +27,12 @@ pub enum EventType {
     ReservationExpired,
     ProductCreated,
     ProductUpdated,
+    OrderCreated,
+    OrderStatusChanged,
 }
 
 impl EventType {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::StockChanged,
         Self::LowStock,
         Self::OutOfStock,
@@ -41,6 +43,8 @@ impl EventType {
         Self::ReservationExpired,
         Self::ProductCreated,
         Self::ProductUpdated,
+        Self::OrderCreated,
+        Self::OrderStatusChanged,
     ];
 
     /// EventBridge's `detail-type`, which rules match on.
@@ -56,6 +60,8 @@ impl EventType {
             Self::ReservationExpired => "ReservationExpired",
             Self::ProductCreated => "ProductCreated",
             Self::ProductUpdated => "ProductUpdated",
+            Self::OrderCreated => "OrderCreated",
+            Self::OrderStatusChanged => "OrderStatusChanged",
         }
     }
 
@@ -72,6 +78,8 @@ impl EventType {
             Self::ReservationExpired => "RESERVATION_EXPIRED",
             Self::ProductCreated => "PRODUCT_CREATED",
             Self::ProductUpdated => "PRODUCT_UPDATED",
+            Self::OrderCreated => "ORDER_CREATED",
+            Self::OrderStatusChanged => "ORDER_STATUS_CHANGED",
         }
     }
 }
@@ -185,6 +193,7 @@ enum Source {
     Inventory,
     Ledger,
     Catalog,
+    Orders,
 }
 
 fn source(record: &EventRecord, tables: &Tables) -> Option<Source> {
@@ -196,6 +205,8 @@ fn source(record: &EventRecord, tables: &Tables) -> Option<Source> {
         Some(Source::Ledger)
     } else if name == tables.products {
         Some(Source::Catalog)
+    } else if name == tables.orders {
+        Some(Source::Orders)
     } else {
         None
     }
@@ -346,8 +357,42 @@ pub fn events_for(record: &EventRecord, tables: &Tables) -> Result<Vec<Event>, R
             };
             out.push(event(event_type, &at.unwrap_or(committed), &product)?);
         }
+        Some(Source::Orders) => {
+            let Some(new_item) = new else {
+                return Ok(out);
+            };
+            let order = decode::<Order>(event_id, &tables.orders, new_item)?;
+            let at = rfc3339(order.updated_at);
+            match old {
+                None => out.push(event(EventType::OrderCreated, &at, &order)?),
+                Some(old_item) => {
+                    let before = decode::<Order>(event_id, &tables.orders, old_item)?;
+                    // A short pick rewrites the order without a new status: not a status change.
+                    if before.status != order.status {
+                        let change = OrderStatusChange {
+                            order_id: order.order_id.as_str(),
+                            store_id: order.store_id.as_str(),
+                            from: before.status,
+                            to: order.status,
+                            order: &order,
+                        };
+                        out.push(event(EventType::OrderStatusChanged, &at, &change)?);
+                    }
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+/// `OrderStatusChanged.data`: the step, and the order after it.
+#[derive(Serialize)]
+struct OrderStatusChange<'a> {
+    order_id: &'a str,
+    store_id: &'a str,
+    from: OrderStatus,
+    to: OrderStatus,
+    order: &'a Order,
 }
 
 /// A write crossed down to or below the row's threshold: it was above (or had none) and now is
