@@ -164,3 +164,19 @@ async fn a_retried_request_that_changes_nothing_counts_as_an_idempotent_replay()
     assert_eq!(replays.len(), 1, "the second request only");
     assert_eq!(app.stock_of("store-blr-001", "p1").await.0, 8);
 }
+
+#[test]
+fn an_invocation_of_a_direct_or_scheduled_function_logs_its_lambda_request_id() {
+    let capture = LogCapture::start();
+    let mut context = lambda_http::Context::default();
+    context.request_id = "invoke-7".to_owned();
+    let span = inventory::telemetry::invocation_span(&context);
+    span.in_scope(|| tracing::info!("sweep done"));
+    let line = capture
+        .lines()
+        .into_iter()
+        .find(|l| l["message"] == "sweep done")
+        .expect("the line");
+    assert_eq!(line["span"]["lambda_request_id"], "invoke-7");
+    assert!(line["span"].get("function_name").is_some(), "{line}");
+}

@@ -81,8 +81,13 @@ where
     let app = &app;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            use tracing::Instrument;
+            let span = telemetry::invocation_span(&event.context);
             // Boxed: the handlers' futures nest deep enough to exceed the compiler's layout limit.
-            Ok::<_, std::convert::Infallible>(Box::pin(handler(app.clone(), event.payload)).await)
+            let answer = Box::pin(handler(app.clone(), event.payload))
+                .instrument(span)
+                .await;
+            Ok::<_, std::convert::Infallible>(answer)
         },
     ))
     .await

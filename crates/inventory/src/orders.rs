@@ -86,6 +86,9 @@ pub async fn handle(app: &App, event: serde_json::Value) -> OrderResult {
         Err(e) => return OrderResult::failed(None, &ApiError::Body(e.to_string())),
     };
     let action = command.action;
+    let span = tracing::Span::current();
+    span.record("store_id", command.store_id.as_str());
+    span.record("order_id", command.order_id.as_str());
     // Boxed: the nested transaction futures are deep enough to exceed the compiler's layout limit.
     match Box::pin(run(app, command)).await {
         Ok(result) => result,

@@ -75,6 +75,7 @@ pub async fn reserve_stock(
     body: ReserveStock,
 ) -> Result<Reply, ApiError> {
     caller.require_store(&body.store_id)?;
+    tracing::Span::current().record("order_id", body.order_id.as_str());
     let request = reserve_request(
         body.store_id,
         body.order_id,

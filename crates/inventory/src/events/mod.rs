@@ -28,8 +28,12 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     let (publisher, tables, metrics) = (&publisher, &tables, &metrics);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+            use tracing::Instrument;
+            let span = crate::telemetry::invocation_span(&event.context);
             Ok::<_, std::convert::Infallible>(
-                handle(publisher, tables, metrics, event.payload).await,
+                handle(publisher, tables, metrics, event.payload)
+                    .instrument(span)
+                    .await,
             )
         },
     ))

@@ -130,6 +130,15 @@ pub fn request_span(ids: RequestIds<'_>) -> tracing::Span {
     span
 }
 
+/// The span one invocation of a direct-invoke, scheduled or stream function runs in: its lines
+/// carry the Lambda request id and the function name like an HTTP request's.
+pub fn invocation_span(context: &lambda_runtime::Context) -> tracing::Span {
+    request_span(RequestIds {
+        lambda_request_id: Some(context.request_id.as_str()).filter(|id| !id.is_empty()),
+        ..RequestIds::default()
+    })
+}
+
 /// Captures, on this thread, what the production JSON format writes, for tests. Use with a
 /// current-thread runtime (`#[tokio::test]`'s default).
 pub struct LogCapture {
