@@ -122,21 +122,7 @@ pub async fn list_products(
     let view = View::for_caller(caller, &cmd.store_id);
     match cmd.paging {
         Paging::Cursor { limit, start } => {
-            let first_page = start.is_none();
-            let page = app
-                .db
-                .find_in_store(&cmd.store_id, &cmd.filter, limit, start)
-                .await?;
-            if first_page && page.items.is_empty() && page.next.is_none() {
-                require_store(app, &cmd.store_id).await?;
-            }
-            Ok(Reply::ok(&Rows {
-                store_id: &cmd.store_id,
-                count: page.items.len(),
-                items: view.rows(&page.items),
-                next_token: Some(page.next.map(|t| t.encode())),
-            })?
-            .cached(view.cache()))
+            cursor_page(app, view, &cmd.store_id, &cmd.filter, limit, start).await
         }
         Paging::Numbered { limit, page } => {
             let store = app.db.read_store(&cmd.store_id).await?;
@@ -206,16 +192,26 @@ pub async fn search_products(
         search: Some(cmd.q),
         ..RowFilter::default()
     };
-    let first_page = cmd.start.is_none();
-    let page = app
-        .db
-        .find_in_store(&cmd.store_id, &filter, cmd.limit, cmd.start)
-        .await?;
+    cursor_page(app, view, &cmd.store_id, &filter, cmd.limit, cmd.start).await
+}
+
+/// One cursor page of a store's rows that match `filter`, in `view`; an unknown store is a 404
+/// on the first page.
+async fn cursor_page(
+    app: &App,
+    view: View,
+    store_id: &StoreId,
+    filter: &RowFilter,
+    limit: Limit,
+    start: Option<NextToken>,
+) -> Result<Reply, ApiError> {
+    let first_page = start.is_none();
+    let page = app.db.find_in_store(store_id, filter, limit, start).await?;
     if first_page && page.items.is_empty() && page.next.is_none() {
-        require_store(app, &cmd.store_id).await?;
+        require_store(app, store_id).await?;
     }
     Ok(Reply::ok(&Rows {
-        store_id: &cmd.store_id,
+        store_id,
         count: page.items.len(),
         items: view.rows(&page.items),
         next_token: Some(page.next.map(|t| t.encode())),
