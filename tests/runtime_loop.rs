@@ -238,40 +238,20 @@ fn stable(answer: &Answer, reservations: &[String]) -> Answer {
 async fn replay(side: &mut Side) -> (Vec<(String, Answer)>, Vec<String>) {
     let mut answers = Vec::new();
     let mut made = Vec::new();
-    for name in [
-        "list-products",
-        "get-product",
-        "search-products",
-        "update-stock",
-        "check-availability",
-        "low-stock",
-        "lookup-barcode",
-        "stock-summary",
-        "list-categories",
-        "list-units",
-        "adjust-stock",
-        "stock-history",
-        "list-reservations",
-        "list-expired-reservations",
-        "route-not-found",
-        "reserve-stock",
-        "release-stock",
-    ] {
-        answers.push((name.to_owned(), side.answer(name, &event_text(name)).await));
-    }
-    for (order, events) in [
-        (
-            "ord-replay-1",
-            &["get-reservation", "complete-reservation"][..],
-        ),
-        ("ord-replay-2", &["release-reservation"][..]),
-    ] {
-        let held = side.reservation(order, chrono::Duration::zero()).await;
-        for name in events {
-            let event = event_text(name).replace(SAMPLE_RESERVATION, &held);
-            answers.push(((*name).to_owned(), side.answer(name, &event).await));
+    // Every HTTP endpoint of the registry, in its order (reserve-stock reserves ord-1001 before
+    // release-stock releases it; create-order places the order the other order events name). An
+    // event naming the placeholder reservation gets a fresh reservation of its own.
+    for &endpoint in Endpoint::ALL {
+        let name = endpoint.function_name();
+        let mut event = event_text(name);
+        if event.contains(SAMPLE_RESERVATION) {
+            let held = side
+                .reservation(&format!("ord-replay-{name}"), chrono::Duration::zero())
+                .await;
+            event = event.replace(SAMPLE_RESERVATION, &held);
+            made.push(held);
         }
-        made.push(held);
+        answers.push((name.to_owned(), side.answer(name, &event).await));
     }
     // The order Lambda's events: check, reserve, commit ord-2001; release ord-2002; deduct ord-2003.
     made.push(side.reservation("ord-2002", chrono::Duration::zero()).await);
@@ -315,6 +295,10 @@ fn collect_reservation_ids(value: &Value, into: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Functions this test cannot run: publish-events publishes to EventBridge, which does not run
+/// here; tests/events.rs runs its handler on real DynamoDB Local stream records instead.
+const NOT_RUN_HERE: [&str; 1] = ["publish-events"];
 
 #[tokio::test]
 async fn every_sample_event_answers_the_same_through_the_lambda_runtime_loop_as_in_process() {
@@ -372,12 +356,17 @@ async fn every_sample_event_answers_the_same_through_the_lambda_runtime_loop_as_
         })
         .collect();
     let replayed: BTreeSet<String> = actual.iter().map(|(n, _)| n.clone()).collect();
+    let files: BTreeSet<String> = files
+        .into_iter()
+        .filter(|f| !NOT_RUN_HERE.contains(&f.as_str()))
+        .collect();
     assert_eq!(replayed, files, "every sample event is replayed");
     let functions: BTreeSet<String> = Template::of_repository()
         .expect("template")
         .functions
         .into_iter()
         .map(|f| f.name)
+        .filter(|f| !NOT_RUN_HERE.contains(&f.as_str()))
         .collect();
     assert_eq!(
         started_functions, functions,
