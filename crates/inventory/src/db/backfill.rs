@@ -8,7 +8,7 @@
 use super::item::{from_item, s, Item};
 use super::{Db, DbError, InventoryItem, Product};
 use crate::domain::{ProductId, StoreId};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -96,6 +96,8 @@ pub struct BackfillReport {
 
 /// Rows per scan page, and so per BatchGetItem (its limit is 100 keys).
 pub const BACKFILL_PAGE: i32 = 100;
+/// BatchGetItem calls one backfill page may make for its (at most 100) products.
+const BACKFILL_READ_CALLS: usize = 8;
 
 impl Db {
     /// For each row about to be written: the catalog fields it lacks, from its product (read
@@ -211,51 +213,18 @@ impl Db {
         Ok(report)
     }
 
-    /// Products by id, at most 100 per call (BatchGetItem's limit), unprocessed keys retried.
+    /// Products by id (their catalog fields), through the one bulk catalog read; at most
+    /// `BACKFILL_READ_CALLS` calls, enough to drain what DynamoDB leaves unprocessed under load.
     async fn products_by_id<'a>(
         &self,
         ids: impl Iterator<Item = &'a ProductId>,
     ) -> Result<HashMap<String, Product>, DbError> {
-        let mut wanted: Vec<&str> = ids.map(ProductId::as_str).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut found = HashMap::new();
-        for chunk in wanted.chunks(100) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|id| HashMap::from([("product_id".to_owned(), s(*id))]))
-                .collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .build()
-                    .map_err(|e| DbError::build("KeysAndAttributes", e))?,
-            );
-            // Bounded: DynamoDB returns unprocessed keys only under load; a few rounds drain them.
-            for _ in 0..8 {
-                let Some(keys) = request.take() else { break };
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.tables.products, keys)
-                    .send()
-                    .await
-                    .map_err(|e| DbError::sdk("BatchGetItem", e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.tables.products))
-                    .unwrap_or_default()
-                {
-                    let product: Product = from_item(&self.tables.products, item)?;
-                    found.insert(product.product_id.as_str().to_owned(), product);
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.tables.products))
-                    .filter(|k| !k.keys().is_empty());
-            }
-        }
-        Ok(found)
+        let mut calls = BACKFILL_READ_CALLS;
+        self.catalog_items(ids, &mut calls)
+            .await?
+            .into_iter()
+            .map(|(id, item)| Ok((id, from_item::<Product>(&self.tables.products, item)?)))
+            .collect()
     }
 
     /// Fills one row's missing fields; false when the row no longer exists.

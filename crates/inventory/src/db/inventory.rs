@@ -451,7 +451,30 @@ impl Db {
         if lacking.is_empty() {
             return Ok(());
         }
-        let mut wanted: Vec<ProductId> = lacking.iter().map(|r| r.product_id.clone()).collect();
+        let found = self
+            .catalog_items(lacking.iter().map(|r| &r.product_id), calls)
+            .await?;
+        for row in &mut lacking {
+            if let Some(product) = found.get(row.product_id.as_str()) {
+                row.fill_catalog_fields(product);
+            }
+        }
+        Ok(())
+    }
+
+    /// The catalog fields (`product_id`, `name`, `brand`, `category`, `unit`, `barcode`) of these
+    /// products, by product id: BatchGetItem of at most 100 keys a call, unprocessed keys retried,
+    /// at most `calls` calls (decremented). Products still pending when the budget runs out, or
+    /// not in the catalog, are left out. The one way the service reads the catalog in bulk.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure.
+    pub(crate) async fn catalog_items<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a ProductId>,
+        calls: &mut usize,
+    ) -> Result<HashMap<String, Item>, DbError> {
+        let mut wanted: Vec<&ProductId> = ids.collect();
         wanted.sort();
         wanted.dedup();
         let mut found: HashMap<String, Item> = HashMap::new();
@@ -494,16 +517,11 @@ impl Db {
         }
         if !pending.is_empty() {
             tracing::warn!(
-                rows = pending.len(),
-                "catalog fields not joined within the request's bound; run backfill-catalog-fields"
+                products = pending.len(),
+                "catalog fields not read within the request's bound; run backfill-catalog-fields"
             );
         }
-        for row in &mut lacking {
-            if let Some(product) = found.get(row.product_id.as_str()) {
-                row.fill_catalog_fields(product);
-            }
-        }
-        Ok(())
+        Ok(found)
     }
 
     /// Whether the store has any inventory row at all: how an unknown store is told apart.
