@@ -190,6 +190,34 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
         expired(),
         complete(&s.a[1]),
         release(&s.a[2]),
+        call(
+            "POST /api/v1/locations",
+            "/api/v1/locations",
+            Some(
+                json!({"location_id": "loc-auth", "type": "warehouse", "name": "W", "address": "1 Road"}),
+            ),
+        ),
+        call("GET /api/v1/locations", "/api/v1/locations", None),
+        call(
+            "GET /api/v1/locations/types/{type}",
+            "/api/v1/locations/types/warehouse",
+            None,
+        ),
+        call(
+            "GET /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            None,
+        ),
+        call(
+            "PUT /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            Some(json!({"type": "store", "name": "S", "address": "2 Road"})),
+        ),
+        call(
+            "DELETE /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            None,
+        ),
     ]
 }
 

@@ -14,6 +14,7 @@ mod legacy_rows;
 mod listing;
 mod load;
 mod local_run;
+mod locations;
 mod model;
 mod orders;
 mod reservation_bad_input;

@@ -78,6 +78,12 @@ endpoints! {
     ListExpiredReservations => "list-expired-reservations", Access::Requires(ReadBackOffice), api::list_expired_reservations;
     CompleteReservation => "complete-reservation", Access::Requires(Complete), api::complete_reservation;
     ReleaseReservation => "release-reservation", Access::Requires(Release), api::release_reservation;
+    ListLocations => "list-locations", Access::Requires(ReadBackOffice), api::list_locations;
+    CreateLocation => "create-location", Access::Requires(Administer), api::create_location;
+    GetLocation => "get-location", Access::Requires(ReadBackOffice), api::get_location;
+    UpdateLocation => "update-location", Access::Requires(Administer), api::update_location;
+    DeleteLocation => "delete-location", Access::Requires(Administer), api::delete_location;
+    ListLocationsOfType => "list-locations-of-type", Access::Requires(ReadBackOffice), api::list_locations_of_type;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

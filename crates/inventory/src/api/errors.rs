@@ -53,6 +53,7 @@ impl From<ReservationError> for ApiError {
                 }),
             ),
             ReservationError::Contended => Self::Contended,
+            ReservationError::LocationInactive(store_id) => super::location_inactive(&store_id),
             err @ ReservationError::Inconsistent(_) => Self::Internal(Box::new(err)),
             ReservationError::Db(err) => err.into(),
         }

@@ -6,6 +6,7 @@ mod catalog;
 mod errors;
 mod ledger;
 mod listing;
+mod locations;
 mod reservations;
 mod stock;
 mod views;
@@ -13,6 +14,10 @@ mod views;
 pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, UNITS};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
+pub use locations::{
+    create_location, delete_location, get_location, list_locations, list_locations_of_type,
+    update_location,
+};
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,
@@ -24,9 +29,10 @@ use crate::domain::StoreId;
 use crate::http::ApiError;
 use crate::App;
 
-/// 404 for a store with no inventory at all: the service has no other record of stores.
+/// 404 unless the store is known: a location (active or not), or, for stores from before
+/// locations existed, a store with inventory rows. A known store with no rows lists as empty.
 async fn require_store(app: &App, store_id: &StoreId) -> Result<(), ApiError> {
-    if app.db.store_exists(store_id).await? {
+    if app.db.store_known(store_id).await? {
         Ok(())
     } else {
         Err(store_not_found(store_id))
@@ -36,6 +42,17 @@ async fn require_store(app: &App, store_id: &StoreId) -> Result<(), ApiError> {
 fn store_not_found(store_id: &StoreId) -> ApiError {
     ApiError::not_found(
         "store_not_found",
-        format!("store {store_id} has no inventory"),
+        format!("store {store_id} is not a location and has no inventory"),
+    )
+}
+
+/// 409 for a stock change, reservation or new row at a deleted location.
+fn location_inactive(store_id: &StoreId) -> ApiError {
+    ApiError::conflict(
+        "location_inactive",
+        format!(
+            "location {store_id} is inactive: it takes no stock changes, reservations or new rows"
+        ),
+        serde_json::json!({ "location_id": store_id, "active": false }),
     )
 }

@@ -37,7 +37,7 @@ pub const COGNITO_STORES_CLAIM: &str = "custom:store_ids";
 pub enum Role {
     /// Everything, for every store, including catalog and location writes.
     Admin,
-    /// Every permission, but only for the stores in their token: staff's rights plus completing
+    /// Every permission but `Administer`, only for the stores in their token: staff's rights plus completing
     /// reservations.
     StoreManager,
     /// Back-office reads, change stock, adjust, reserve and release, for their stores.
@@ -81,14 +81,16 @@ pub enum Permission {
     Reserve,
     Release,
     Complete,
+    /// Catalog and location writes: the marketplace's shared records, for admins only.
+    Administer,
 }
 
 impl Permission {
     fn granted_to(self, role: Role) -> bool {
-        use Permission::{ChangeStock, Complete, ReadBackOffice, Release, Reserve};
+        use Permission::{Administer, ChangeStock, Complete, ReadBackOffice, Release, Reserve};
         match role {
             Role::Admin => true,
-            Role::StoreManager => true,
+            Role::StoreManager => self != Administer,
             Role::Staff => matches!(self, ReadBackOffice | ChangeStock | Reserve | Release),
             Role::Service => matches!(self, ReadBackOffice | Reserve | Release | Complete),
         }

@@ -31,6 +31,9 @@ use std::time::{Duration, Instant};
 /// write functions' timeout (template.yaml) leaves room for it.
 const RETRY_BUDGET: Duration = Duration::from_secs(20);
 
+/// DynamoDB's limit on the actions of one TransactWriteItems.
+const MAX_TRANSACTION_ACTIONS: usize = 100;
+
 /// One row's change within a transaction.
 #[derive(Debug, Clone)]
 pub struct RowChange {
@@ -153,6 +156,9 @@ pub enum Guard {
     OrderMarker,
     /// `RES#..`, updated: the reservation is no longer in the state the change expects.
     ReservationStatus,
+    /// `LOC#..`, checked: the location was deleted (inactive); it takes no stock changes,
+    /// reservations or new rows. Added by [`Db::transact_with`] itself, never by callers.
+    LocationActive,
 }
 
 /// A conditional write of another item, in the same transaction as the rows' changes.
@@ -247,6 +253,11 @@ impl Db {
     ) -> Result<TxOutcome, DbError> {
         let started = Instant::now();
         let mut delays = conflict_backoff();
+        let guards = match self.with_location_checks(changes, context, guards).await? {
+            Ok(guards) => guards,
+            Err(inactive) => return Ok(inactive),
+        };
+        let guards = guards.as_slice();
         let mut rows = self.read_rows(changes).await?;
         let mut attempt: u32 = 0;
         // What each row lacks of its catalog fields, read once: the copy is backfilled with the
@@ -380,6 +391,43 @@ impl Db {
                 rows = self.read_rows(changes).await?;
             }
         }
+    }
+
+    /// `guards` plus a check that each store of `changes` is an active location, for every
+    /// movement that takes stock in or out (finishing a reservation does not: a deleted
+    /// location's reservations still complete, release and expire). The check rides in the same
+    /// transaction; only where it would not fit (a 49-line order fills all 100 actions) is the
+    /// location read first, strongly consistent, which leaves a window of one round trip.
+    async fn with_location_checks(
+        &self,
+        changes: &[RowChange],
+        context: &MovementContext,
+        guards: &[Guarded],
+    ) -> Result<Result<Vec<Guarded>, TxOutcome>, DbError> {
+        let mut all = guards.to_vec();
+        if !context.movement_type.needs_active_location() {
+            return Ok(Ok(all));
+        }
+        let mut stores: Vec<&StoreId> = changes.iter().map(|c| &c.store_id).collect();
+        stores.sort();
+        stores.dedup();
+        if 2 * changes.len() + guards.len() + stores.len() <= MAX_TRANSACTION_ACTIONS {
+            for store in stores {
+                all.push(self.location_active_check(store)?);
+            }
+            return Ok(Ok(all));
+        }
+        for store in stores {
+            if let Some(location) = self.location(store).await? {
+                if !location.active {
+                    return Ok(Err(TxOutcome::GuardFailed {
+                        guard: Guard::LocationActive,
+                        existing: None,
+                    }));
+                }
+            }
+        }
+        Ok(Ok(all))
     }
 
     async fn read_rows(

@@ -5,6 +5,7 @@ mod idempotency;
 mod inventory;
 pub mod item;
 mod ledger;
+mod locations;
 mod meter;
 mod products;
 mod reservations;
@@ -18,6 +19,7 @@ pub use ledger::{
     check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
     RowChange, TxOutcome,
 };
+pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
 pub use products::Product;
 pub use reservations::{check_reservations_cursor, ReservationError};

@@ -79,6 +79,8 @@ pub enum ReservationError {
     NotActive(Box<Reservation>),
     #[error("the rows are too contended right now")]
     Contended,
+    #[error("location {0} is inactive")]
+    LocationInactive(crate::domain::StoreId),
     #[error("stock rows disagree with reservation {0}")]
     Inconsistent(ReservationId),
     #[error(transparent)]
@@ -209,6 +211,10 @@ impl Db {
                     .ok_or(ReservationError::NotFound)?;
                 Ok((original.as_of(now), Outcome::AlreadyDone))
             }
+            TxOutcome::GuardFailed {
+                guard: Guard::LocationActive,
+                ..
+            } => Err(ReservationError::LocationInactive(request.store_id.clone())),
             TxOutcome::GuardFailed { .. } | TxOutcome::Contended => {
                 Err(ReservationError::Contended)
             }

@@ -47,6 +47,7 @@ macro_rules! validated_string {
 mod barcode;
 pub mod fingerprint;
 mod ids;
+mod location;
 mod money;
 mod page;
 mod quantity;
@@ -59,6 +60,7 @@ pub mod time;
 pub use barcode::Barcode;
 pub use fingerprint::Fingerprint;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
+pub use location::{Address, Location, LocationName, LocationType};
 pub use money::{Money, Total};
 pub use page::{Limit, NextToken, PageNumber};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta};
