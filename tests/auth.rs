@@ -218,6 +218,16 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
             "/api/v1/locations/loc-auth",
             None,
         ),
+        call(
+            "POST /api/v1/products",
+            "/api/v1/products",
+            Some(json!({"product_id": "prd-auth", "name": "Auth test product"})),
+        ),
+        call(
+            "PUT /api/v1/products/{product_id}",
+            "/api/v1/products/prd-auth",
+            Some(json!({"name": "Auth test product, renamed"})),
+        ),
     ]
 }
 
@@ -1139,6 +1149,11 @@ fn every_public_route(barcode: &str) -> Vec<Call> {
         call(
             "GET /api/v1/inventory/units",
             "/api/v1/inventory/units",
+            None,
+        ),
+        call(
+            "GET /api/v1/products/{product_id}",
+            "/api/v1/products/p1",
             None,
         ),
     ]

@@ -232,7 +232,7 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
         };
         let expected = match endpoint {
             Endpoint::RouteNotFound => 404,
-            Endpoint::ReserveStock | Endpoint::CreateLocation => 201,
+            Endpoint::ReserveStock | Endpoint::CreateLocation | Endpoint::CreateProduct => 201,
             _ => 200,
         };
         assert_eq!(

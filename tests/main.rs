@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod bounded_reads;
 mod catalog;
+mod catalog_writes;
 mod contract;
 mod existing_rows;
 mod expiry;

@@ -84,6 +84,9 @@ endpoints! {
     UpdateLocation => "update-location", Access::Requires(Administer), api::update_location;
     DeleteLocation => "delete-location", Access::Requires(Administer), api::delete_location;
     ListLocationsOfType => "list-locations-of-type", Access::Requires(ReadBackOffice), api::list_locations_of_type;
+    CreateProduct => "create-product", Access::Requires(Administer), api::create_product;
+    GetCatalogProduct => "get-catalog-product", Access::Public, api::get_catalog_product;
+    UpdateProduct => "update-product", Access::Requires(Administer), api::update_product;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

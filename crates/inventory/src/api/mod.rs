@@ -7,6 +7,7 @@ mod errors;
 mod ledger;
 mod listing;
 mod locations;
+mod products;
 mod reservations;
 mod stock;
 mod views;
@@ -18,6 +19,7 @@ pub use locations::{
     create_location, delete_location, get_location, list_locations, list_locations_of_type,
     update_location,
 };
+pub use products::{create_product, get_catalog_product, update_product};
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,

@@ -1,17 +1,16 @@
 //! Locations in the ledger table (`LOC#{id}` / `LOC`), listed through the sparse
-//! `locations-by-type` index, and the active-location check that stock changes carry.
+//! `locations-by-type` index.
 //!
 //! The index's hash key is one constant (`LOC`): a marketplace has thousands of locations, not
 //! millions, and one partition lists them in type-then-id order, so `type` is a key condition
 //! (`begins_with`) and only `include_inactive` is a filter.
 
 use super::item::{from_item, s, to_item};
-use super::ledger::{Guard, Guarded};
 use super::{Db, DbError, Page};
 use crate::domain::{
     Address, InvalidValue, Location, LocationName, LocationType, NextToken, StoreId,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -286,29 +285,5 @@ impl Db {
             },
         )
         .await
-    }
-
-    /// The transaction action that holds a stock change to an active location: it passes when
-    /// the location is active, and when there is no location item at all, so stores from
-    /// before locations existed keep working until they are registered.
-    ///
-    /// # Errors
-    /// When the action does not build (a programming error).
-    pub(crate) fn location_active_check(&self, id: &StoreId) -> Result<Guarded, DbError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.tables.ledger)
-            .key("pk", s(location_pk(id)))
-            .key("sk", s("LOC"))
-            .condition_expression("attribute_not_exists(pk) OR active = :active")
-            .expression_attribute_values(":active", AttributeValue::Bool(true))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .build()
-            .map_err(|e| DbError::build("ConditionCheck", e))?;
-        Ok(Guarded {
-            guard: Guard::LocationActive,
-            write: TransactWriteItem::builder().condition_check(check).build(),
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
 mod backfill;
+mod catalog;
 mod idempotency;
 mod inventory;
 pub mod item;
@@ -11,6 +12,7 @@ mod products;
 mod reservations;
 
 pub use backfill::{BackfillReport, CatalogFields};
+pub use catalog::{CatalogWrite, ProductFields};
 pub use idempotency::{Idempotent, KeyedOperation, Retry};
 pub use inventory::{
     check_inventory_cursor, InventoryItem, RowFilter, StoreRows, MAX_JOIN_CALLS, MAX_STORE_PAGES,

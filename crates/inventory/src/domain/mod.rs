@@ -45,6 +45,7 @@ macro_rules! validated_string {
 }
 
 mod barcode;
+pub mod catalog;
 pub mod fingerprint;
 mod ids;
 mod location;
@@ -58,6 +59,7 @@ pub(crate) mod text;
 pub mod time;
 
 pub use barcode::Barcode;
+pub use catalog::{Brand, Category, Description, ImageUrl, ProductName, Unit, UNITS};
 pub use fingerprint::Fingerprint;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
 pub use location::{Address, Location, LocationName, LocationType};
