@@ -226,6 +226,44 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
             format!("/api/v1/orders/{}/status", s.order),
             Some(json!({"status": "CONFIRMED"})),
         ),
+        call(
+            "POST /api/v1/locations",
+            "/api/v1/locations",
+            Some(
+                json!({"location_id": "loc-auth", "type": "warehouse", "name": "W", "address": "1 Road"}),
+            ),
+        ),
+        call("GET /api/v1/locations", "/api/v1/locations", None),
+        call(
+            "GET /api/v1/locations/types/{type}",
+            "/api/v1/locations/types/warehouse",
+            None,
+        ),
+        call(
+            "GET /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            None,
+        ),
+        call(
+            "PUT /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            Some(json!({"type": "store", "name": "S", "address": "2 Road"})),
+        ),
+        call(
+            "DELETE /api/v1/locations/{location_id}",
+            "/api/v1/locations/loc-auth",
+            None,
+        ),
+        call(
+            "POST /api/v1/products",
+            "/api/v1/products",
+            Some(json!({"product_id": "prd-auth", "name": "Auth test product"})),
+        ),
+        call(
+            "PUT /api/v1/products/{product_id}",
+            "/api/v1/products/prd-auth",
+            Some(json!({"name": "Auth test product, renamed"})),
+        ),
     ]
 }
 
@@ -1151,6 +1189,11 @@ fn every_public_route(barcode: &str) -> Vec<Call> {
         ),
         call("GET /health", "/health", None),
         call("GET /health/ready", "/health/ready", None),
+        call(
+            "GET /api/v1/products/{product_id}",
+            "/api/v1/products/p1",
+            None,
+        ),
     ]
 }
 

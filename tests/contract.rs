@@ -233,7 +233,10 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
         };
         let expected = match endpoint {
             Endpoint::RouteNotFound => 404,
-            Endpoint::ReserveStock | Endpoint::CreateOrder => 201,
+            Endpoint::ReserveStock
+            | Endpoint::CreateOrder
+            | Endpoint::CreateLocation
+            | Endpoint::CreateProduct => 201,
             _ => 200,
         };
         assert_eq!(

@@ -87,6 +87,15 @@ endpoints! {
     GetOrder => "get-order", Access::Requires(ReadOrders), api::get_order;
     ListOrders => "list-orders", Access::Requires(ReadOrders), api::list_orders;
     ChangeOrderStatus => "change-order-status", Access::Requires(ChangeOrder), api::change_order_status;
+    ListLocations => "list-locations", Access::Requires(ReadBackOffice), api::list_locations;
+    CreateLocation => "create-location", Access::Requires(Administer), api::create_location;
+    GetLocation => "get-location", Access::Requires(ReadBackOffice), api::get_location;
+    UpdateLocation => "update-location", Access::Requires(Administer), api::update_location;
+    DeleteLocation => "delete-location", Access::Requires(Administer), api::delete_location;
+    ListLocationsOfType => "list-locations-of-type", Access::Requires(ReadBackOffice), api::list_locations_of_type;
+    CreateProduct => "create-product", Access::Requires(Administer), api::create_product;
+    GetCatalogProduct => "get-catalog-product", Access::Public, api::get_catalog_product;
+    UpdateProduct => "update-product", Access::Requires(Administer), api::update_product;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

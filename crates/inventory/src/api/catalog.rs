@@ -8,8 +8,7 @@ use lambda_http::Request;
 use serde_json::json;
 use std::time::Duration;
 
-/// The units products are sold in.
-pub const UNITS: [&str; 7] = ["kg", "g", "l", "ml", "piece", "pack", "dozen"];
+pub use crate::domain::UNITS;
 
 /// How stale the category list may be. Categories change when the catalog does, rarely; the
 /// list is read from the catalog at most once per this long per container, not on every call.

@@ -54,6 +54,7 @@ impl From<ReservationError> for ApiError {
                 }),
             ),
             ReservationError::Contended => Self::Contended,
+            ReservationError::LocationInactive(store_id) => super::location_inactive(&store_id),
             ReservationError::UnreadableRows(products) => Self::conflict(
                 "inventory_row_unreadable",
                 "the stored stock of some lines is not a whole number; correct those rows first",

@@ -1,7 +1,7 @@
 //! A store's inventory as a whole: list, search, low stock and summary.
 
+use super::require_store;
 use super::views::View;
-use super::{require_store, store_not_found};
 use crate::auth::Caller;
 use crate::db::{check_inventory_cursor, InventoryItem, RowFilter, MAX_STORE_PAGES};
 use crate::domain::text::bounded_text;
@@ -127,7 +127,7 @@ pub async fn list_products(
         Paging::Numbered { limit, page } => {
             let store = app.db.read_store(&cmd.store_id).await?;
             if store.rows.is_empty() {
-                return Err(store_not_found(&cmd.store_id));
+                require_store(app, &cmd.store_id).await?;
             }
             if !store.complete {
                 return Err(InvalidValue::new(
@@ -237,7 +237,7 @@ pub async fn low_stock(app: &App, caller: &Caller, cmd: StoreReport) -> Result<R
     caller.require_store(&cmd.store_id)?;
     let store = app.db.read_store(&cmd.store_id).await?;
     if store.rows.is_empty() {
-        return Err(store_not_found(&cmd.store_id));
+        require_store(app, &cmd.store_id).await?;
     }
     let mut items: Vec<InventoryItem> = store
         .rows
@@ -268,7 +268,7 @@ pub async fn stock_summary(
     caller.require_store(&cmd.store_id)?;
     let rows = app.db.read_store(&cmd.store_id).await?.rows;
     if rows.is_empty() {
-        return Err(store_not_found(&cmd.store_id));
+        require_store(app, &cmd.store_id).await?;
     }
     let value_at = |price: fn(&InventoryItem) -> Option<crate::domain::Money>| {
         Total::of(

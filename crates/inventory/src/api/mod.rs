@@ -7,7 +7,9 @@ mod errors;
 mod health;
 mod ledger;
 mod listing;
+mod locations;
 mod orders;
+mod products;
 mod reservations;
 mod stock;
 mod views;
@@ -16,7 +18,12 @@ pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, 
 pub use health::{health, health_ready};
 pub use ledger::{adjust_stock, stock_history};
 pub use listing::{list_products, low_stock, search_products, stock_summary};
+pub use locations::{
+    create_location, delete_location, get_location, list_locations, list_locations_of_type,
+    update_location,
+};
 pub use orders::{change_order_status, create_order, get_order, list_orders, OrderView};
+pub use products::{create_product, get_catalog_product, update_product};
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,
@@ -28,9 +35,10 @@ use crate::domain::StoreId;
 use crate::http::ApiError;
 use crate::App;
 
-/// 404 for a store with no inventory at all: the service has no other record of stores.
+/// 404 unless the store is known: a location (active or not), or, for stores from before
+/// locations existed, a store with inventory rows. A known store with no rows lists as empty.
 async fn require_store(app: &App, store_id: &StoreId) -> Result<(), ApiError> {
-    if app.db.store_exists(store_id).await? {
+    if app.db.store_known(store_id).await? {
         Ok(())
     } else {
         Err(store_not_found(store_id))
@@ -52,6 +60,17 @@ fn count_replay(app: &App) {
 fn store_not_found(store_id: &StoreId) -> ApiError {
     ApiError::not_found(
         "store_not_found",
-        format!("store {store_id} has no inventory"),
+        format!("store {store_id} is not a location and has no inventory"),
+    )
+}
+
+/// 409 for a stock change, reservation or new row at a deleted location.
+fn location_inactive(store_id: &StoreId) -> ApiError {
+    ApiError::conflict(
+        "location_inactive",
+        format!(
+            "location {store_id} is inactive: it takes no stock changes, reservations or new rows"
+        ),
+        serde_json::json!({ "location_id": store_id, "active": false }),
     )
 }

@@ -264,6 +264,10 @@ pub(super) async fn apply_one(
                 )),
             }
         }
+        TxOutcome::GuardFailed {
+            guard: Guard::LocationActive,
+            ..
+        } => Err(super::location_inactive(&change.store_id)),
         TxOutcome::RowsMissing(_) => Err(row_not_found(&change.store_id, &change.product_id)),
         TxOutcome::Unreadable(_) => Err(row_unreadable(&change.store_id, &change.product_id)),
         TxOutcome::Refused(mut refused) => match refused.pop() {

@@ -37,7 +37,7 @@ pub const COGNITO_STORES_CLAIM: &str = "custom:store_ids";
 pub enum Role {
     /// Everything, for every store, including catalog and location writes.
     Admin,
-    /// Every permission, but only for the stores in their token: staff's rights plus completing
+    /// Every permission but `Administer`, only for the stores in their token: staff's rights plus completing
     /// reservations.
     StoreManager,
     /// Back-office reads, change stock, adjust, reserve and release, for their stores.
@@ -97,18 +97,20 @@ pub enum Permission {
     FulfilOrder,
     /// `→ CANCELLED`: the checkout (payment failed) or the store.
     CancelOrder,
+    /// Catalog and location writes: the marketplace's shared records, for admins only.
+    Administer,
 }
 
 impl Permission {
     fn granted_to(self, role: Role) -> bool {
         use Permission::{
-            CancelOrder, ChangeOrder, ChangeStock, Complete, ConfirmOrder, FulfilOrder, PlaceOrder,
-            ReadBackOffice, ReadOrders, Release, Reserve,
+            Administer, CancelOrder, ChangeOrder, ChangeStock, Complete, ConfirmOrder, FulfilOrder,
+            PlaceOrder, ReadBackOffice, ReadOrders, Release, Reserve,
         };
         match role {
             Role::Admin => true,
             // Checkout is the shopper's and the checkout service's, not the store's.
-            Role::StoreManager => !matches!(self, PlaceOrder | ConfirmOrder),
+            Role::StoreManager => !matches!(self, PlaceOrder | ConfirmOrder | Administer),
             Role::Staff => matches!(
                 self,
                 ReadBackOffice

@@ -1,16 +1,19 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
 mod backfill;
+mod catalog;
 mod idempotency;
 mod inventory;
 pub mod item;
 mod ledger;
+mod locations;
 mod meter;
 mod orders;
 mod products;
 mod reservations;
 
 pub use backfill::{BackfillReport, CatalogFields};
+pub use catalog::{CatalogWrite, ProductFields};
 pub use idempotency::{Idempotent, KeyedOperation, Retry};
 pub use inventory::{
     check_inventory_cursor, InventoryItem, RowFilter, StoreRows, MAX_JOIN_CALLS, MAX_STORE_PAGES,
@@ -19,6 +22,7 @@ pub use ledger::{
     check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
     RowChange, TxOutcome,
 };
+pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
 pub use products::Product;

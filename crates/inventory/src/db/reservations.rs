@@ -81,6 +81,8 @@ pub enum ReservationError {
     Contended,
     #[error("stored stock of products cannot be read")]
     UnreadableRows(Vec<crate::domain::ProductId>),
+    #[error("location {0} is inactive")]
+    LocationInactive(crate::domain::StoreId),
     #[error("stock rows disagree with reservation {0}")]
     Inconsistent(ReservationId),
     /// One of the caller's own guards (an order written in the same transaction) failed.
@@ -239,6 +241,10 @@ impl Db {
                 guard: guard @ (Guard::NewOrder | Guard::OrderVersion),
                 existing,
             } => Err(ReservationError::GuardFailed { guard, existing }),
+            TxOutcome::GuardFailed {
+                guard: Guard::LocationActive,
+                ..
+            } => Err(ReservationError::LocationInactive(request.store_id.clone())),
             TxOutcome::GuardFailed { .. } | TxOutcome::Contended => {
                 Err(ReservationError::Contended)
             }

@@ -45,8 +45,10 @@ macro_rules! validated_string {
 }
 
 mod barcode;
+pub mod catalog;
 pub mod fingerprint;
 mod ids;
+mod location;
 mod money;
 pub mod order;
 mod page;
@@ -58,8 +60,10 @@ pub(crate) mod text;
 pub mod time;
 
 pub use barcode::Barcode;
+pub use catalog::{Brand, Category, Description, ImageUrl, ProductName, Unit, UNITS};
 pub use fingerprint::Fingerprint;
 pub use ids::{IdempotencyKey, OrderId, ProductId, ReservationId, StoreId};
+pub use location::{Address, Location, LocationName, LocationType};
 pub use money::{Money, Total};
 pub use order::{CustomerId, Order, OrderLine, OrderStatus, Step, StockEffect};
 pub use page::{Limit, NextToken, PageNumber};

@@ -164,6 +164,18 @@ pub enum MovementType {
     Return,
 }
 
+impl MovementType {
+    /// Whether the movement takes stock into or out of a location, which only an active
+    /// location allows. Finishing a reservation (commit, release, expire) settles what was
+    /// already held, so it goes on after a location is deleted.
+    pub fn needs_active_location(self) -> bool {
+        matches!(
+            self,
+            Self::StockUpdate | Self::Count | Self::Adjustment | Self::Reserve | Self::Deduct
+        )
+    }
+}
+
 /// Why an adjustment was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
