@@ -218,3 +218,77 @@ async fn categories_are_read_from_the_catalog_once_then_served_from_memory() {
     assert_eq!(second.json, first.json);
     assert_eq!(meter.take().total_calls(), 0, "served without a scan");
 }
+
+#[tokio::test]
+async fn a_five_line_reservation_reads_its_rows_and_location_in_one_call_and_writes_in_one() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/api/v1/locations",
+            &serde_json::json!({"location_id": "s1", "type": "store", "name": "s1", "address": "1 MG Road"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    for product in ["p1", "p2", "p3", "p4", "p5"] {
+        app.given_stock("s1", product, 10).await;
+    }
+    let meter = app.app.db.meter();
+    meter.take();
+
+    let reserved = app
+        .reserve(&testkit::order(
+            "o1",
+            &[("p1", 1), ("p2", 1), ("p3", 1), ("p4", 1), ("p5", 1)],
+        ))
+        .await;
+
+    assert_eq!(reserved.status, 201, "{}", reserved.text);
+    let usage = meter.take();
+    assert_eq!(
+        (
+            usage.calls_of("BatchGetItem"),
+            usage.calls_of("TransactWriteItems"),
+            usage.total_calls()
+        ),
+        (1, 1, 2),
+        "five rows and their location in one read, then one transaction: {usage:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stock_change_at_a_deleted_location_is_refused_after_one_read_and_no_write() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/api/v1/locations",
+            &serde_json::json!({"location_id": "s1", "type": "store", "name": "s1", "address": "1 MG Road"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    app.given_stock("s1", "p1", 10).await;
+    assert_eq!(
+        app.send("DELETE", "/api/v1/locations/s1", None)
+            .await
+            .status,
+        200
+    );
+    let meter = app.app.db.meter();
+    meter.take();
+
+    app.put(
+        "/api/v1/inventory/products/s1/p1/stock",
+        r#"{"quantity_change": -1}"#,
+    )
+    .await
+    .assert_problem(409, "location_inactive");
+
+    let usage = meter.take();
+    assert_eq!(
+        (usage.calls_of("BatchGetItem"), usage.total_calls()),
+        (1, 1),
+        "one read of the row and its location, nothing written: {usage:?}"
+    );
+    assert_eq!(app.stock_of("s1", "p1").await, (10, 0, 10));
+}

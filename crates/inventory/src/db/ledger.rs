@@ -258,12 +258,12 @@ impl Db {
     ) -> Result<TxOutcome, DbError> {
         let started = Instant::now();
         let mut delays = conflict_backoff();
-        let guards = match self.with_location_checks(changes, context, guards).await? {
-            Ok(guards) => guards,
-            Err(inactive) => return Ok(inactive),
+        let Some(mut rows) = self.read_rows_at_active_locations(changes, context).await? else {
+            return Ok(TxOutcome::GuardFailed {
+                guard: Guard::LocationActive,
+                existing: None,
+            });
         };
-        let guards = guards.as_slice();
-        let mut rows = self.read_rows(changes).await?;
         let mut attempt: u32 = 0;
         // What each row lacks of its catalog fields, read once: the copy is backfilled with the
         // change (`if_not_exists`, so a concurrent backfill is never overwritten).
@@ -413,35 +413,45 @@ impl Db {
         }
     }
 
-    /// Refuses a movement that takes stock in or out at an inactive location, before anything is
-    /// written (finishing a reservation does not check: a deleted location's reservations still
-    /// complete, release and expire). The location is read strongly consistent, once per store.
+    /// The rows, read strongly consistent; `None` when the movement takes stock in or out and a
+    /// row's location is inactive (deleted), so that nothing is written. Finishing a reservation
+    /// (commit, release, expire) does not check: a deleted location's reservations still complete,
+    /// release and expire. Rows and locations come back from one BatchGetItem.
     ///
-    /// Not a ConditionCheck inside the transaction, though that would close the window of one
-    /// round trip: DynamoDB makes concurrent transactions that touch the same item conflict, even
-    /// through a ConditionCheck, so every stock change of a store would contend on its one
-    /// `LOC#` item. Measured: 50 concurrent sales on one row went from 20 sold + 30 refused to
-    /// 15 sold + 35 busy (tests/stock.rs). A write that races a delete by milliseconds may land.
-    async fn with_location_checks(
+    /// The location is not a ConditionCheck inside the transaction, though that would close the
+    /// window of one round trip: DynamoDB makes concurrent transactions that touch the same item
+    /// conflict, even through a ConditionCheck, so every stock change of a store would contend on
+    /// its one `LOC#` item. Measured: 50 concurrent sales on one row went from 20 sold + 30
+    /// refused to 15 sold + 35 busy (tests/stock.rs). A write that races a delete by milliseconds
+    /// may land.
+    async fn read_rows_at_active_locations(
         &self,
         changes: &[RowChange],
         context: &MovementContext,
-        guards: &[Guarded],
-    ) -> Result<Result<Vec<Guarded>, TxOutcome>, DbError> {
+    ) -> Result<Option<Vec<Option<InventoryItem>>>, DbError> {
+        let mut stores: Vec<&StoreId> = Vec::new();
         if context.movement_type.needs_active_location() {
-            let mut stores: Vec<&StoreId> = changes.iter().map(|c| &c.store_id).collect();
+            stores = changes.iter().map(|c| &c.store_id).collect();
             stores.sort();
             stores.dedup();
-            for store in stores {
-                if self.location(store).await?.is_some_and(|l| !l.active) {
-                    return Ok(Err(TxOutcome::GuardFailed {
-                        guard: Guard::LocationActive,
-                        existing: None,
-                    }));
-                }
+        }
+        let keys: Vec<_> = changes
+            .iter()
+            .map(|c| self.inventory_key(&c.store_id, &c.product_id))
+            .chain(stores.iter().map(|store| self.location_key(store)))
+            .collect();
+        let mut items = self.consistent_items(&keys).await?;
+        for location in items.split_off(changes.len()).into_iter().flatten() {
+            if !self.location_from_item(location)?.active {
+                return Ok(None);
             }
         }
-        Ok(Ok(guards.to_vec()))
+        Ok(Some(
+            items
+                .into_iter()
+                .map(|item| item.and_then(|item| InventoryItem::read(&self.tables.inventory, item)))
+                .collect(),
+        ))
     }
 
     async fn read_rows(

@@ -115,6 +115,25 @@ impl Db {
             .transpose()
     }
 
+    /// The key of `id`'s location item, for a batched read ([`Db::consistent_items`]).
+    pub(super) fn location_key(&self, id: &StoreId) -> super::batch::ItemKey {
+        super::batch::ItemKey {
+            table: self.tables.ledger.clone(),
+            key: std::collections::HashMap::from([
+                ("pk".to_owned(), s(location_pk(id))),
+                ("sk".to_owned(), s("LOC")),
+            ]),
+        }
+    }
+
+    /// A location item, as read by [`Db::consistent_items`].
+    ///
+    /// # Errors
+    /// On a corrupt item.
+    pub(super) fn location_from_item(&self, item: super::item::Item) -> Result<Location, DbError> {
+        from_item::<LocationItem>(&self.tables.ledger, item).map(|i| i.location)
+    }
+
     /// Whether `id` names a store the service knows: a location item, active or not (its
     /// history stays readable), or, for stores from before locations existed, any inventory row.
     ///

@@ -1,6 +1,7 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
 mod backfill;
+mod batch;
 mod catalog;
 mod idempotency;
 mod inventory;
@@ -310,18 +311,38 @@ impl Db {
         })
     }
 
-    /// Inventory rows by key, read strongly consistent and concurrently; `None` where absent.
+    /// Inventory rows by key, read strongly consistent in one BatchGetItem per 100 rows; `None`
+    /// where absent.
     ///
     /// # Errors
-    /// On a DynamoDB failure or a corrupt item.
+    /// On a DynamoDB failure.
     pub(crate) async fn inventory_items<'a>(
         &self,
         keys: impl Iterator<Item = (&'a crate::domain::StoreId, &'a crate::domain::ProductId)>,
     ) -> Result<Vec<Option<InventoryItem>>, DbError> {
-        futures::future::try_join_all(
-            keys.map(|(store, product)| self.inventory_item(store, product)),
-        )
-        .await
+        let keys: Vec<batch::ItemKey> = keys
+            .map(|(store, product)| self.inventory_key(store, product))
+            .collect();
+        Ok(self
+            .consistent_items(&keys)
+            .await?
+            .into_iter()
+            .map(|item| item.and_then(|item| InventoryItem::read(&self.tables.inventory, item)))
+            .collect())
+    }
+
+    fn inventory_key(
+        &self,
+        store: &crate::domain::StoreId,
+        product: &crate::domain::ProductId,
+    ) -> batch::ItemKey {
+        batch::ItemKey {
+            table: self.tables.inventory.clone(),
+            key: std::collections::HashMap::from([
+                ("store_id".to_owned(), item::s(store.as_str())),
+                ("product_id".to_owned(), item::s(product.as_str())),
+            ]),
+        }
     }
 }
 
