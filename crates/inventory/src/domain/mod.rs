@@ -54,6 +54,7 @@ pub mod order;
 mod page;
 mod quantity;
 pub mod requests;
+pub mod reorder;
 pub mod reservation;
 mod stock;
 pub(crate) mod text;
