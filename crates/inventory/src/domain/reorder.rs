@@ -193,7 +193,10 @@ pub fn suggest(row: &RowPlanning, sales: Sales, horizon: HorizonDays) -> Suggest
         let day = i128::from(MS_PER_DAY);
         let window = i128::from(sales.window_ms);
         // Units needed over lead time + horizon: ceil(units × days × day / window).
-        let demand = ceil_div(units * i128::from(lead_time_days + horizon.get()) * day, window);
+        let demand = ceil_div(
+            units * i128::from(lead_time_days + horizon.get()) * day,
+            window,
+        );
         let wanted = demand + i128::from(safety) - i128::from(available);
         let runs_out = i128::from(available) * window <= i128::from(horizon.get()) * units * day;
         (clamp_units(wanted), Basis::SalesVelocity, runs_out)
@@ -327,7 +330,10 @@ mod tests {
         assert_eq!(HorizonDays::parse(Some("365")).unwrap().get(), 365);
         for bad in ["0", "366", "-3", "fourteen", "1.5", ""] {
             let err = HorizonDays::parse(Some(bad)).unwrap_err();
-            assert_eq!(err.to_string(), "horizon_days must be a whole number from 1 to 365");
+            assert_eq!(
+                err.to_string(),
+                "horizon_days must be a whole number from 1 to 365"
+            );
         }
     }
 
@@ -385,7 +391,10 @@ mod tests {
     #[test]
     fn without_sales_it_falls_back_to_the_reorder_quantity_then_the_gap_to_the_maximum() {
         let s = suggest(&row(3), Sales::over_the_window(0), horizon(14));
-        assert_eq!((s.suggested_quantity, s.basis), (24, Basis::ReorderQuantity));
+        assert_eq!(
+            (s.suggested_quantity, s.basis),
+            (24, Basis::ReorderQuantity)
+        );
         assert!(s.days_of_cover().is_none());
         assert!(s.at_or_below_reorder_point && !s.runs_out_within_horizon);
 
@@ -420,10 +429,22 @@ mod tests {
     fn rows_with_velocity_come_first_by_days_of_cover_then_the_rest_emptiest_first() {
         let p = |id: &str| ProductId::parse(id).unwrap();
         let mut list = vec![
-            (p("idle-full"), suggest(&row(4), Sales::over_the_window(0), horizon(14))),
-            (p("slow"), suggest(&row(6), Sales::over_the_window(14), horizon(14))),
-            (p("idle-empty"), suggest(&row(0), Sales::over_the_window(0), horizon(14))),
-            (p("fast"), suggest(&row(6), Sales::over_the_window(28), horizon(14))),
+            (
+                p("idle-full"),
+                suggest(&row(4), Sales::over_the_window(0), horizon(14)),
+            ),
+            (
+                p("slow"),
+                suggest(&row(6), Sales::over_the_window(14), horizon(14)),
+            ),
+            (
+                p("idle-empty"),
+                suggest(&row(0), Sales::over_the_window(0), horizon(14)),
+            ),
+            (
+                p("fast"),
+                suggest(&row(6), Sales::over_the_window(28), horizon(14)),
+            ),
         ];
         sort_by_urgency(&mut list, |(id, s)| (id, s));
         let order: Vec<&str> = list.iter().map(|(id, _)| id.as_str()).collect();
