@@ -522,3 +522,56 @@ async fn a_store_with_more_sales_than_one_request_reads_is_measured_over_the_new
         .sum();
     assert_eq!(sold, cap as i64);
 }
+
+#[tokio::test]
+async fn a_returned_order_is_netted_against_the_sale_it_undoes() {
+    let app = TestApp::with_manual_clock().await;
+    app.given_stock(STORE, "p1", 10).await;
+    let placed = app
+        .post(
+            "/api/v1/orders",
+            &json!({"order_id": "order-r1", "store_id": STORE, "customer_id": "cust-1",
+                    "items": [{"product_id": "p1", "quantity": 4}]})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    let step = |status: &'static str| {
+        let app = &app;
+        async move {
+            let moved = app
+                .post(
+                    "/api/v1/orders/order-r1/status",
+                    &json!({ "status": status }).to_string(),
+                )
+                .await;
+            assert_eq!(moved.status, 200, "{status}: {}", moved.text);
+        }
+    };
+    // p1 is listed while it sells (6 units at 4 in 28 days last 42 days, within 365), and
+    // not once nothing is sold and it is above its reorder point.
+    let units_sold = || async {
+        let response = app.get(&suggestions(STORE, 365)).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        response.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|l| l["product_id"] == "p1")
+            .and_then(|l| l["units_sold"].as_i64())
+    };
+
+    // Confirmed: the reservation is committed, a sale of 4; 6 left.
+    step("CONFIRMED").await;
+    assert_eq!(units_sold().await, Some(4));
+    for status in ["PROCESSING", "SHIPPED", "DELIVERED", "RETURNED"] {
+        step(status).await;
+    }
+    // Returned: the 4 come back, and the sale they undo no longer counts.
+    assert_eq!(units_sold().await, None);
+    let history = app.history(STORE, "p1").await;
+    assert_eq!(
+        history.last().expect("a movement")["movement_type"],
+        "return"
+    );
+}
