@@ -264,6 +264,11 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
             "/api/v1/products/prd-auth",
             Some(json!({"name": "Auth test product, renamed"})),
         ),
+        call(
+            "GET /api/v1/inventory/reorder-suggestions",
+            format!("/api/v1/inventory/reorder-suggestions?store_id={A}&horizon_days=14"),
+            None,
+        ),
     ]
 }
 

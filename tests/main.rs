@@ -21,6 +21,7 @@ mod locations;
 mod model;
 mod operations;
 mod orders;
+mod reorder;
 mod reservation_bad_input;
 mod reservation_listing;
 mod reserving;

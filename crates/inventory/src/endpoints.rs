@@ -96,6 +96,7 @@ endpoints! {
     CreateProduct => "create-product", Access::Requires(Administer), api::create_product;
     GetCatalogProduct => "get-catalog-product", Access::Public, api::get_catalog_product;
     UpdateProduct => "update-product", Access::Requires(Administer), api::update_product;
+    ReorderSuggestions => "reorder-suggestions", Access::Requires(PlanPurchasing), api::reorder_suggestions;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

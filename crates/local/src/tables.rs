@@ -109,6 +109,10 @@ async fn create_table(
             .projection(
                 Projection::builder()
                     .projection_type(ProjectionType::from(index.projection_type.as_str()))
+                    .set_non_key_attributes(
+                        (!index.non_key_attributes.is_empty())
+                            .then(|| index.non_key_attributes.clone()),
+                    )
                     .build(),
             )
             .build()

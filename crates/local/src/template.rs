@@ -35,6 +35,8 @@ pub struct IndexSpec {
     pub name: String,
     pub key_schema: Vec<(String, String)>,
     pub projection_type: String,
+    /// With `INCLUDE`: the attributes projected besides the keys.
+    pub non_key_attributes: Vec<String>,
 }
 
 /// A function and how it is triggered.
@@ -277,6 +279,14 @@ fn table_spec(
                     .and_then(|p| str_at(p, "ProjectionType"))
                     .unwrap_or("ALL")
                     .to_owned(),
+                non_key_attributes: i
+                    .get("Projection")
+                    .and_then(|p| p.get("NonKeyAttributes"))
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
             })
         })
         .collect();

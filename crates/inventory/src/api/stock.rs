@@ -172,10 +172,17 @@ pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Resul
         change: &cmd.change,
     }
     .fingerprint();
-    let (op, movement_type, reason) = match cmd.change {
-        StockChange::Delta { delta, reason } => {
-            (StockOp::Add(delta.get()), MovementType::StockUpdate, reason)
-        }
+    let (op, movement_type, reason, sale) = match cmd.change {
+        StockChange::Delta {
+            delta,
+            reason,
+            sale,
+        } => (
+            StockOp::Add(delta.get()),
+            MovementType::StockUpdate,
+            reason,
+            sale,
+        ),
         StockChange::Count {
             new_stock,
             expected_stock,
@@ -187,10 +194,12 @@ pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Resul
             },
             MovementType::Count,
             reason,
+            false,
         ),
     };
     let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
     context.reason = reason;
+    context.sale = sale;
     let idempotent = idempotent(
         cmd.idempotency_key,
         &store_id,

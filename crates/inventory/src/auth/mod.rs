@@ -99,6 +99,9 @@ pub enum Permission {
     CancelOrder,
     /// Catalog and location writes: the marketplace's shared records, for admins only.
     Administer,
+    /// Purchasing decisions (reorder suggestions, with costs and sales): store managers for
+    /// their stores, and admins; not staff, who run the shop floor, nor the order system.
+    PlanPurchasing,
 }
 
 impl Permission {

@@ -31,6 +31,12 @@ pub struct InventoryItem {
     pub max_stock_level: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reorder_point: Option<i64>,
+    /// What to order when there is no sales history to size an order from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<i64>,
+    /// Days from ordering to the shelf; reorder suggestions assume 7 when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_time_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,6 +191,8 @@ struct StoredRow {
     min_stock_level: Option<i64>,
     max_stock_level: Option<i64>,
     reorder_point: Option<i64>,
+    reorder_quantity: Option<i64>,
+    lead_time_days: Option<i64>,
     location: Option<String>,
     name: Option<String>,
     brand: Option<String>,
@@ -212,6 +220,8 @@ impl From<StoredRow> for InventoryItem {
             min_stock_level: row.min_stock_level,
             max_stock_level: row.max_stock_level,
             reorder_point: row.reorder_point,
+            reorder_quantity: row.reorder_quantity,
+            lead_time_days: row.lead_time_days,
             location: row.location,
             name: row.name,
             brand: row.brand,
@@ -250,6 +260,8 @@ fn read_leniently(mut item: Item) -> Option<InventoryItem> {
         min_stock_level: whole(&mut item, "min_stock_level", &mut bad),
         max_stock_level: whole(&mut item, "max_stock_level", &mut bad),
         reorder_point: whole(&mut item, "reorder_point", &mut bad),
+        reorder_quantity: whole(&mut item, "reorder_quantity", &mut bad),
+        lead_time_days: whole(&mut item, "lead_time_days", &mut bad),
         location: text(&mut item, "location", &mut bad),
         name: text(&mut item, "name", &mut bad),
         brand: text(&mut item, "brand", &mut bad),

@@ -14,6 +14,7 @@ use super::backfill::CatalogFields;
 use super::inventory::AVAILABLE_AT_LEAST;
 use super::item::{from_item, n, s, to_item, Item};
 use super::{Db, DbError, InventoryItem};
+use crate::domain::reorder::sold_units;
 use crate::domain::time::{millis, rfc3339};
 use crate::domain::{
     Actor, AdjustmentType, MovementType, NextToken, OrderId, ProductId, Reason, Reference, Refusal,
@@ -49,6 +50,8 @@ pub struct MovementContext {
     pub adjustment_type: Option<AdjustmentType>,
     pub reservation_id: Option<ReservationId>,
     pub order_id: Option<OrderId>,
+    /// A removal the caller marked as units sold (`PUT .../stock` with `"sale": true`).
+    pub sale: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -62,6 +65,7 @@ impl MovementContext {
             adjustment_type: None,
             reservation_id: None,
             order_id: None,
+            sale: false,
             now,
         }
     }
@@ -95,6 +99,9 @@ pub struct Movement {
     pub reservation_id: Option<ReservationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
+    /// Marked by the caller as units sold; only shown when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sale: bool,
     #[serde(with = "millis")]
     pub created_at: DateTime<Utc>,
 }
@@ -117,13 +124,38 @@ impl Movement {
     }
 }
 
-/// The stored form: the movement under its keys.
+/// The stored form: the movement under its keys. A movement that sold (or returned) units also
+/// carries the keys of the sparse `sales-by-store` index, written in the same put, so a store's
+/// sales over a window are one Query, not one per product (see `db::sales`).
 #[derive(Serialize, Deserialize)]
 struct MovementItem {
     pk: String,
     sk: String,
     #[serde(flatten)]
     movement: Movement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sale_store_id: Option<StoreId>,
+    /// The movement's time in epoch milliseconds: the index's sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sale_at: Option<i64>,
+    /// Units sold, positive; a return is negative (see `domain::reorder::sold_units`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sale_units: Option<i64>,
+}
+
+impl MovementItem {
+    fn of(movement: &Movement) -> Self {
+        let sold = sold_units(movement.movement_type, movement.delta, movement.sale)
+            .filter(|units| *units != 0);
+        Self {
+            pk: movement_pk(&movement.store_id, &movement.product_id),
+            sk: movement_sk(movement.seq),
+            movement: movement.clone(),
+            sale_store_id: sold.map(|_| movement.store_id.clone()),
+            sale_at: sold.map(|_| movement.created_at.timestamp_millis()),
+            sale_units: sold,
+        }
+    }
 }
 
 pub(crate) fn movement_pk(store_id: &StoreId, product_id: &ProductId) -> String {
@@ -534,11 +566,7 @@ impl Db {
     }
 
     fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
-        let item = MovementItem {
-            pk: movement_pk(&movement.store_id, &movement.product_id),
-            sk: movement_sk(movement.seq),
-            movement: movement.clone(),
-        };
+        let item = MovementItem::of(movement);
         let put = Put::builder()
             .table_name(&self.tables.ledger)
             .set_item(Some(to_item(&self.tables.ledger, &item)?))
@@ -644,6 +672,7 @@ fn plan(change: &RowChange, row: &InventoryItem, context: &MovementContext) -> P
             adjustment_type: context.adjustment_type,
             reservation_id: context.reservation_id.clone(),
             order_id: context.order_id.clone(),
+            sale: context.sale,
             created_at: context.now,
         },
     }

@@ -12,6 +12,7 @@ mod meter;
 mod orders;
 mod products;
 mod reservations;
+mod sales;
 
 pub use backfill::{BackfillReport, CatalogFields};
 pub use catalog::{CatalogWrite, ProductFields};
@@ -28,6 +29,7 @@ pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
 pub use products::Product;
 pub use reservations::{check_reservations_cursor, ReservationError};
+pub use sales::{StoreSales, MAX_SALES_PAGES, SALES_INDEX, SALES_PAGE_ITEMS};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;

@@ -53,6 +53,7 @@ mod money;
 pub mod order;
 mod page;
 mod quantity;
+pub mod reorder;
 pub mod requests;
 pub mod reservation;
 mod stock;

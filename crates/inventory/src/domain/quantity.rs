@@ -130,6 +130,11 @@ pub enum StockChange {
         delta: StockDelta,
         #[serde(rename = "reason")]
         reason: Option<Reason>,
+        /// A removal of units sold (`"sale": true`): it counts towards sales velocity (see
+        /// `domain::reorder`). Left out of the canonical form when false, so fingerprints of
+        /// requests from before the marker existed do not change.
+        #[serde(rename = "sale", skip_serializing_if = "std::ops::Not::not")]
+        sale: bool,
     },
     #[serde(rename = "count")]
     Count {
@@ -150,6 +155,7 @@ struct StockChangeBody {
     new_stock: Option<i64>,
     expected_stock: Option<i64>,
     reason: Option<Reason>,
+    sale: Option<bool>,
 }
 
 impl StockChange {
@@ -157,11 +163,30 @@ impl StockChange {
     /// When the body mixes a delta and a count, names neither, or a number is out of range.
     pub fn from_json(body: &[u8]) -> Result<Self, StockChangeError> {
         let raw: StockChangeBody = serde_json::from_slice(body).map_err(StockChangeError::Json)?;
+        let sale = raw.sale.unwrap_or(false);
         let change = match (raw.quantity_change, raw.new_stock, raw.expected_stock) {
-            (Some(delta), None, None) => Self::Delta {
-                delta: StockDelta::new(delta)?,
-                reason: raw.reason,
-            },
+            (Some(delta), None, None) => {
+                let delta = StockDelta::new(delta)?;
+                if sale && delta.get() > 0 {
+                    return Err(InvalidValue::new(
+                        "sale",
+                        "marks units sold, so it needs a negative quantity_change",
+                    )
+                    .into());
+                }
+                Self::Delta {
+                    delta,
+                    reason: raw.reason,
+                    sale,
+                }
+            }
+            (None, Some(_), Some(_)) if sale => {
+                return Err(InvalidValue::new(
+                    "sale",
+                    "cannot mark a count: send the units sold as a negative quantity_change",
+                )
+                .into())
+            }
             (None, Some(new_stock), Some(expected)) => Self::Count {
                 new_stock: StockCount::new("new_stock", new_stock)?,
                 expected_stock: StockCount::new("expected_stock", expected)?,
@@ -224,5 +249,30 @@ mod tests {
         assert!(StockChange::from_json(br#"{"quantity_change": 1, "colour": "red"}"#).is_err());
         assert!(StockChange::from_json(br#"{"quantity_change": "1"}"#).is_err());
         assert!(StockChange::from_json(br#"{"quantity_change": 1.5}"#).is_err());
+    }
+
+    #[test]
+    fn only_a_removal_may_be_marked_as_a_sale() {
+        assert!(matches!(
+            StockChange::from_json(br#"{"quantity_change": -2, "sale": true}"#),
+            Ok(StockChange::Delta { sale: true, .. })
+        ));
+        assert!(matches!(
+            StockChange::from_json(br#"{"quantity_change": -2}"#),
+            Ok(StockChange::Delta { sale: false, .. })
+        ));
+        let refused = |body: &[u8]| match StockChange::from_json(body) {
+            Err(StockChangeError::Invalid(e)) => e.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(br#"{"quantity_change": 2, "sale": true}"#),
+            "sale marks units sold, so it needs a negative quantity_change"
+        );
+        assert_eq!(
+            refused(br#"{"new_stock": 4, "expected_stock": 6, "sale": true}"#),
+            "sale cannot mark a count: send the units sold as a negative quantity_change"
+        );
+        assert!(StockChange::from_json(br#"{"quantity_change": -2, "sale": "yes"}"#).is_err());
     }
 }

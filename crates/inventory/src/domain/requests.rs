@@ -77,6 +77,7 @@ mod tests {
         let delta = StockChange::Delta {
             delta: StockDelta::new(-2).unwrap(),
             reason: Some(Reason::parse("sold at counter").unwrap()),
+            sale: false,
         };
         let request = StockChangeRequest {
             store_id: &store_id,
@@ -90,6 +91,24 @@ mod tests {
         assert_eq!(
             request.fingerprint().as_str(),
             "b8c44a2da07538263e6224781ff2f343f46175a08edcfcd3b56e7a1049c1f9e0"
+        );
+
+        // A removal marked as a sale is another request: the marker is in its canonical form.
+        let sale = StockChange::Delta {
+            delta: StockDelta::new(-2).unwrap(),
+            reason: None,
+            sale: true,
+        };
+        assert_eq!(
+            canonical_form(
+                "update_stock",
+                &StockChangeRequest {
+                    store_id: &store_id,
+                    product_id: &product_id,
+                    change: &sale,
+                }
+            ),
+            r#"{"operation":"update_stock","request":{"store_id":"store-blr-001","product_id":"prd-0003","change":{"kind":"delta","quantity_change":-2,"reason":null,"sale":true}}}"#
         );
 
         let count = StockChange::Count {
