@@ -96,6 +96,7 @@ endpoints! {
     CreateProduct => "create-product", Access::Requires(Administer), api::create_product;
     GetCatalogProduct => "get-catalog-product", Access::Public, api::get_catalog_product;
     UpdateProduct => "update-product", Access::Requires(Administer), api::update_product;
+    BulkUpdateStock => "bulk-update-stock", Access::Requires(ChangeStock), api::bulk_update_stock;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

@@ -1,6 +1,7 @@
 //! DynamoDB access: the client, table names, the item codec and one repository per table.
 
 mod backfill;
+mod bulk;
 mod catalog;
 mod idempotency;
 mod inventory;
@@ -13,6 +14,7 @@ mod products;
 mod reservations;
 
 pub use backfill::{BackfillReport, CatalogFields};
+pub use bulk::{BulkClaim, BulkRequestKey, BULK_LEASE_SECONDS};
 pub use catalog::{CatalogWrite, ProductFields};
 pub use idempotency::{Idempotent, KeyedOperation, Retry};
 pub use inventory::{

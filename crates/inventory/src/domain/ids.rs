@@ -98,3 +98,13 @@ validated_string!(
         }
     }
 );
+
+impl IdempotencyKey {
+    /// The key of line `index` of a bulk request sent under this key: each line claims its own
+    /// in its own transaction. Hashed so it stays within the alphabet and length of a key
+    /// whatever the request's key is.
+    pub fn for_line(&self, index: usize) -> Self {
+        let digest = super::fingerprint::sha256_hex(self.0.as_bytes());
+        Self(format!("bulk:{}:{index}", &digest[..32]))
+    }
+}

@@ -46,6 +46,35 @@ impl AdjustmentRequest<'_> {
     }
 }
 
+/// `POST .../bulk`: its lines' own canonical forms, in order. The same lines in another order
+/// are another request (a count after a sale is not a count before it).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BulkRequest<'a> {
+    #[serde(rename = "lines")]
+    pub lines: &'a [Fingerprint],
+}
+
+impl BulkRequest<'_> {
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of("bulk_update_stock", self)
+    }
+}
+
+/// One line of a bulk request at its place in it: what the line's own key records.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BulkLineRequest<'a> {
+    #[serde(rename = "index")]
+    pub index: usize,
+    #[serde(rename = "line")]
+    pub line: &'a Fingerprint,
+}
+
+impl BulkLineRequest<'_> {
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of("bulk_update_stock_line", self)
+    }
+}
+
 fn adjustment_name<S: serde::Serializer>(t: &AdjustmentType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(match t {
         AdjustmentType::Restock => "restock",
