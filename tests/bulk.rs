@@ -356,7 +356,7 @@ async fn bad_bodies_are_400_naming_the_line_and_nothing_is_applied() {
             &[("idempotency-key", "bad key")],
             "POST",
             BULK,
-            Some(&lines(&[good.clone()])),
+            Some(&lines(std::slice::from_ref(&good))),
         )
         .await;
 

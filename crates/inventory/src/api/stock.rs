@@ -237,8 +237,8 @@ impl StockCommand {
 /// How one change ended when it was not refused: written now, or found written by an earlier
 /// request under the same idempotency key (then nothing was written, and `item` is the row now).
 pub(super) enum Changed {
-    Applied(Applied),
-    Replayed(InventoryItem),
+    Applied(Box<Applied>),
+    Replayed(Box<InventoryItem>),
 }
 
 /// Applies one row's change with its ledger row, answering refusals as 404 or 409.
@@ -250,7 +250,7 @@ pub(super) async fn apply_one(
 ) -> Result<InventoryItem, ApiError> {
     match apply_change(app, change, context, idempotent, Attempts::UntilBudget).await? {
         Changed::Applied(applied) => Ok(applied.item),
-        Changed::Replayed(item) => Ok(item),
+        Changed::Replayed(item) => Ok(*item),
     }
 }
 
@@ -284,7 +284,7 @@ pub(super) async fn apply_change(
                 current_stock = applied.item.current_stock,
                 "stock changed"
             );
-            Ok(Changed::Applied(applied))
+            Ok(Changed::Applied(Box::new(applied)))
         }
         TxOutcome::GuardFailed {
             guard: Guard::IdempotencyKey,
@@ -299,7 +299,7 @@ pub(super) async fn apply_change(
                     app.db
                         .inventory_item(&change.store_id, &change.product_id)
                         .await?
-                        .map(Changed::Replayed)
+                        .map(|item| Changed::Replayed(Box::new(item)))
                         .ok_or_else(|| row_not_found(&change.store_id, &change.product_id))
                 }
                 Retry::Different => Err(ApiError::conflict(
