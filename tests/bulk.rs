@@ -63,6 +63,18 @@ async fn movement_count(app: &TestApp) -> usize {
     }
 }
 
+/// Waits until at least `n` movements are written; a bounded wait, so a request that ends
+/// early fails the test instead of hanging it.
+async fn wait_for_movements(app: &TestApp, n: usize) {
+    for _ in 0..2000 {
+        if movement_count(app).await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("fewer than {n} movements were ever written");
+}
+
 #[tokio::test]
 async fn every_line_applied_is_200_with_each_rows_stock_after_and_its_movement() {
     let app = TestApp::new().await;
@@ -484,9 +496,7 @@ async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines()
     // have been written.
     let request = app.send_keyed(&staff, "onboarding-7", "POST", BULK, &body);
     let some_written = async {
-        while movement_count(&app).await < 3 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wait_for_movements(&app, 3).await;
     };
     tokio::select! {
         response = request => panic!("the request was meant to die halfway: {}", response.text),
@@ -530,6 +540,58 @@ async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines()
     assert_eq!(movement_count(&app).await, 100, "one movement per line");
     for product in &products {
         assert_eq!(app.stock_of("s1", product).await, (9, 0, 9), "{product}");
+    }
+}
+
+/// The lease keeps a second copy out while the first runs; past it (here by moving the clock, as
+/// a dead function's lease would pass), a second copy runs *alongside* the first, and the lines'
+/// own keys alone keep every line exactly-once.
+#[tokio::test]
+async fn two_live_copies_racing_on_every_line_still_apply_each_line_exactly_once() {
+    let app = TestApp::with_manual_clock().await;
+    let products: Vec<String> = (0..50).map(|i| format!("p{i:03}")).collect();
+    let rows: Vec<_> = products
+        .iter()
+        .map(|p| {
+            let mut r = testkit::row("s1", p, 10);
+            r.denormalise(&testkit::product_named(p, p));
+            r
+        })
+        .collect();
+    app.given_rows(&rows).await;
+    let staff = app.token("staff-asha", "staff", "s1");
+    let body = lines(
+        &products
+            .iter()
+            .flat_map(|p| [delta("s1", p, -1), adjustment("s1", p, -2)])
+            .collect::<Vec<_>>(),
+    );
+
+    let first = app.send_keyed(&staff, "racing", "POST", BULK, &body);
+    let second = async {
+        wait_for_movements(&app, 2).await;
+        app.app.clock.advance(chrono::Duration::seconds(31));
+        app.send_keyed(&staff, "racing", "POST", BULK, &body).await
+    };
+    let (first, second) = tokio::join!(first, second);
+
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(second.status, 200, "{}", second.text);
+    let replayed = |r: &TestResponse| {
+        r.json["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|l| l["replayed"] == true)
+            .count()
+    };
+    assert!(
+        replayed(&second) > 0,
+        "the second copy met lines the first had applied"
+    );
+    assert_eq!(movement_count(&app).await, 100, "one movement per line");
+    for product in &products {
+        assert_eq!(app.stock_of("s1", product).await, (7, 0, 7), "{product}");
     }
 }
 
