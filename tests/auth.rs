@@ -65,6 +65,19 @@ fn adjust_with(store: &str, product: &str, edit: impl FnOnce(&mut Value)) -> Cal
     call("POST /api/v1/inventory/adjust", ADJUST, Some(body))
 }
 
+/// A bulk request of one stock change and one adjustment, both in `store`.
+fn bulk(store: &str, product: &str) -> Call {
+    call(
+        "POST /api/v1/inventory/bulk",
+        "/api/v1/inventory/bulk",
+        Some(json!({"lines": [
+            {"store_id": store, "product_id": product, "quantity_change": -1, "reason": "sold"},
+            {"store_id": store, "product_id": product, "quantity_change": -1,
+             "adjustment_type": "damage", "reason": "dropped crate"},
+        ]})),
+    )
+}
+
 fn reserve(store: &str, order_id: &str) -> Call {
     call(
         "POST /api/v1/inventory/reserve",
@@ -185,6 +198,7 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
     vec![
         put_stock(A, "p1"),
         adjust(A, "p1"),
+        bulk(A, "p1"),
         low_stock(A),
         call(
             "GET /api/v1/inventory/summary",
@@ -776,6 +790,7 @@ async fn staff_of_store_a_are_refused_403_for_store_b_and_change_nothing_there()
         &[
             put_stock(B, "p1"),
             adjust(B, "p1"),
+            bulk(B, "p1"),
             reserve(B, "order-staff"),
             low_stock(B),
             history(B, "p1"),
@@ -1011,6 +1026,8 @@ async fn a_stock_change_in_another_store_answers_the_same_403_whether_or_not_the
         put_stock("s-missing", "p1"),
         adjust(B, "p1"),
         adjust(B, "p-missing"),
+        bulk(B, "p1"),
+        bulk(B, "p-missing"),
         history(B, "p1"),
         history(B, "p-missing"),
     ];
@@ -1073,7 +1090,7 @@ async fn the_service_role_may_not_change_stock_directly() {
     assert_all_refused(
         &s.app,
         Some(&service),
-        &[put_stock(A, "p1"), adjust(B, "p1")],
+        &[put_stock(A, "p1"), adjust(B, "p1"), bulk(A, "p1")],
         403,
         "forbidden",
     )

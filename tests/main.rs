@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod bounded_reads;
+mod bulk;
 mod catalog;
 mod catalog_writes;
 mod checkout;

@@ -97,6 +97,7 @@ endpoints! {
     GetCatalogProduct => "get-catalog-product", Access::Public, api::get_catalog_product;
     UpdateProduct => "update-product", Access::Requires(Administer), api::update_product;
     ReorderSuggestions => "reorder-suggestions", Access::Requires(PlanPurchasing), api::reorder_suggestions;
+    BulkUpdateStock => "bulk-update-stock", Access::Requires(ChangeStock), api::bulk_update_stock;
     /// The `$default` route: every request no other route matches.
     RouteNotFound => "route-not-found", Access::Public, api::route_not_found;
 }

@@ -1,6 +1,6 @@
 //! Adjustments and the audit trail.
 
-use super::stock::{apply_one, idempotency_key, idempotent, row_not_found, RowKey};
+use super::stock::{apply_one, idempotency_key, row_not_found, RowKey, StockCommand};
 use crate::auth::Caller;
 use crate::db::{check_history_cursor, KeyedOperation, MovementContext, RowChange};
 use crate::domain::{
@@ -13,11 +13,12 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
+/// The body of `POST .../adjust`, and of an adjustment line of a bulk request.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AdjustBody {
-    store_id: StoreId,
-    product_id: ProductId,
+pub(super) struct AdjustBody {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
     quantity_change: StockDelta,
     adjustment_type: AdjustmentType,
     reason: Reason,
@@ -41,36 +42,48 @@ impl FromRequest for AdjustStock {
 }
 
 pub async fn adjust_stock(app: &App, caller: &Caller, cmd: AdjustStock) -> Result<Reply, ApiError> {
-    let body = cmd.body;
-    caller.require_store(&body.store_id)?;
-    caller.check_claimed_actor(body.created_by.as_ref())?;
-    let fingerprint = AdjustmentRequest {
-        store_id: &body.store_id,
-        product_id: &body.product_id,
-        quantity_change: body.quantity_change.get(),
-        adjustment_type: body.adjustment_type,
-        reason: &body.reason,
-        reference: body.reference.as_ref(),
-    }
-    .fingerprint();
-    let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
-    context.adjustment_type = Some(body.adjustment_type);
-    context.reason = Some(body.reason);
-    context.reference = body.reference;
-    let change = RowChange {
-        store_id: body.store_id,
-        product_id: body.product_id,
-        op: StockOp::Add(body.quantity_change.get()),
-    };
-    let idempotent = idempotent(
-        cmd.idempotency_key,
-        &change.store_id,
-        caller,
-        KeyedOperation::AdjustStock,
-        fingerprint,
-    );
-    let item = apply_one(app, change, &context, idempotent).await?;
+    caller.require_store(&cmd.body.store_id)?;
+    let change = StockCommand::adjustment(app, caller, cmd.body)?;
+    let idempotent = change.idempotent(cmd.idempotency_key, caller);
+    let item = apply_one(app, change.change, &change.context, idempotent).await?;
     Reply::ok(&item)
+}
+
+impl StockCommand {
+    /// An adjustment body, recorded as the caller's.
+    ///
+    /// # Errors
+    /// 403 when the body claims another actor (`created_by`).
+    pub(super) fn adjustment(
+        app: &App,
+        caller: &Caller,
+        body: AdjustBody,
+    ) -> Result<Self, ApiError> {
+        caller.check_claimed_actor(body.created_by.as_ref())?;
+        let fingerprint = AdjustmentRequest {
+            store_id: &body.store_id,
+            product_id: &body.product_id,
+            quantity_change: body.quantity_change.get(),
+            adjustment_type: body.adjustment_type,
+            reason: &body.reason,
+            reference: body.reference.as_ref(),
+        }
+        .fingerprint();
+        let mut context = MovementContext::new(MovementType::Adjustment, caller.actor(), app.now());
+        context.adjustment_type = Some(body.adjustment_type);
+        context.reason = Some(body.reason);
+        context.reference = body.reference;
+        Ok(Self {
+            change: RowChange {
+                store_id: body.store_id,
+                product_id: body.product_id,
+                op: StockOp::Add(body.quantity_change.get()),
+            },
+            context,
+            fingerprint,
+            operation: KeyedOperation::AdjustStock,
+        })
+    }
 }
 
 /// `GET /api/v1/inventory/history/{store_id}/{product_id}?limit&next_token`: movements, newest first.

@@ -2,6 +2,7 @@
 //! (`http::FromRequest`), the caller is checked against the store, one repository call serves
 //! it, and the reply is shaped here. The registry in `endpoints` ties handlers to functions.
 
+mod bulk;
 mod catalog;
 mod errors;
 mod health;
@@ -15,6 +16,7 @@ mod reservations;
 mod stock;
 mod views;
 
+pub use bulk::{bulk_update_stock, MAX_LINES as MAX_BULK_LINES};
 pub use catalog::{list_categories, list_units, lookup_barcode, route_not_found, UNITS};
 pub use health::{health, health_ready};
 pub use ledger::{adjust_stock, stock_history};

@@ -3,8 +3,8 @@
 use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
-    Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext, Product, Retry, RowChange,
-    TxOutcome,
+    Applied, Attempts, Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext, Product,
+    Retry, RowChange, TxOutcome,
 };
 use crate::domain::{
     Fingerprint, IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal,
@@ -161,64 +161,93 @@ impl FromRequest for UpdateStock {
 }
 
 pub async fn update_stock(app: &App, caller: &Caller, cmd: UpdateStock) -> Result<Reply, ApiError> {
-    let RowKey {
-        store_id,
-        product_id,
-    } = cmd.key;
-    caller.require_store(&store_id)?;
-    let fingerprint = StockChangeRequest {
-        store_id: &store_id,
-        product_id: &product_id,
-        change: &cmd.change,
-    }
-    .fingerprint();
-    let (op, movement_type, reason, sale) = match cmd.change {
-        StockChange::Delta {
-            delta,
-            reason,
-            sale,
-        } => (
-            StockOp::Add(delta.get()),
-            MovementType::StockUpdate,
-            reason,
-            sale,
-        ),
-        StockChange::Count {
-            new_stock,
-            expected_stock,
-            reason,
-        } => (
-            StockOp::Set {
-                new_stock: new_stock.get(),
-                expected: expected_stock.get(),
-            },
-            MovementType::Count,
-            reason,
-            false,
-        ),
-    };
-    let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
-    context.reason = reason;
-    context.sale = sale;
-    let idempotent = idempotent(
-        cmd.idempotency_key,
-        &store_id,
-        caller,
-        KeyedOperation::UpdateStock,
-        fingerprint,
-    );
-    let item = apply_one(
-        app,
-        RowChange {
+    caller.require_store(&cmd.key.store_id)?;
+    let change = StockCommand::stock_change(app, caller, cmd.key, cmd.change);
+    let idempotent = change.idempotent(cmd.idempotency_key, caller);
+    let item = apply_one(app, change.change, &change.context, idempotent).await?;
+    Reply::ok(&item)
+}
+
+/// One row's stock change as the ledger engine takes it, built from a route's body by the one
+/// rule each route has: the change, its movement's context, and the request's fingerprint. The
+/// single-row routes and every line of a bulk request go through here.
+pub(super) struct StockCommand {
+    pub change: RowChange,
+    pub context: MovementContext,
+    pub fingerprint: Fingerprint,
+    pub operation: KeyedOperation,
+}
+
+impl StockCommand {
+    /// A `PUT .../stock` body (a delta or a count) on the row `key`.
+    pub fn stock_change(app: &App, caller: &Caller, key: RowKey, change: StockChange) -> Self {
+        let RowKey {
             store_id,
             product_id,
-            op,
-        },
-        &context,
-        idempotent,
-    )
-    .await?;
-    Reply::ok(&item)
+        } = key;
+        let fingerprint = StockChangeRequest {
+            store_id: &store_id,
+            product_id: &product_id,
+            change: &change,
+        }
+        .fingerprint();
+        let (op, movement_type, reason, sale) = match change {
+            StockChange::Delta {
+                delta,
+                reason,
+                sale,
+            } => (
+                StockOp::Add(delta.get()),
+                MovementType::StockUpdate,
+                reason,
+                sale,
+            ),
+            StockChange::Count {
+                new_stock,
+                expected_stock,
+                reason,
+            } => (
+                StockOp::Set {
+                    new_stock: new_stock.get(),
+                    expected: expected_stock.get(),
+                },
+                MovementType::Count,
+                reason,
+                false,
+            ),
+        };
+        let mut context = MovementContext::new(movement_type, caller.actor(), app.now());
+        context.reason = reason;
+        context.sale = sale;
+        Self {
+            change: RowChange {
+                store_id,
+                product_id,
+                op,
+            },
+            context,
+            fingerprint,
+            operation: KeyedOperation::UpdateStock,
+        }
+    }
+
+    /// The request made idempotent by `key`, scoped to the caller and the row's store.
+    pub fn idempotent(&self, key: Option<IdempotencyKey>, caller: &Caller) -> Option<Idempotent> {
+        idempotent(
+            key,
+            &self.change.store_id,
+            caller,
+            self.operation,
+            self.fingerprint.clone(),
+        )
+    }
+}
+
+/// How one change ended when it was not refused: written now, or found written by an earlier
+/// request under the same idempotency key (then nothing was written, and `item` is the row now).
+pub(super) enum Changed {
+    Applied(Box<Applied>),
+    Replayed(Box<InventoryItem>),
 }
 
 /// Applies one row's change with its ledger row, answering refusals as 404 or 409.
@@ -228,13 +257,28 @@ pub(super) async fn apply_one(
     context: &MovementContext,
     idempotent: Option<Idempotent>,
 ) -> Result<InventoryItem, ApiError> {
+    match apply_change(app, change, context, idempotent, Attempts::UntilBudget).await? {
+        Changed::Applied(applied) => Ok(applied.item),
+        Changed::Replayed(item) => Ok(*item),
+    }
+}
+
+/// Applies one row's change with its ledger row, trying as hard as `attempts` says; every
+/// refusal is the error the single-row routes answer (404, 409, 503).
+pub(super) async fn apply_change(
+    app: &App,
+    change: RowChange,
+    context: &MovementContext,
+    idempotent: Option<Idempotent>,
+    attempts: Attempts,
+) -> Result<Changed, ApiError> {
     let guards = match &idempotent {
         Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
         None => Vec::new(),
     };
     match app
         .db
-        .transact(std::slice::from_ref(&change), context, &guards)
+        .transact_with(std::slice::from_ref(&change), context, &guards, attempts)
         .await?
     {
         TxOutcome::Applied(mut applied) => {
@@ -249,7 +293,7 @@ pub(super) async fn apply_one(
                 current_stock = applied.item.current_stock,
                 "stock changed"
             );
-            Ok(applied.item)
+            Ok(Changed::Applied(Box::new(applied)))
         }
         TxOutcome::GuardFailed {
             guard: Guard::IdempotencyKey,
@@ -264,6 +308,7 @@ pub(super) async fn apply_one(
                     app.db
                         .inventory_item(&change.store_id, &change.product_id)
                         .await?
+                        .map(|item| Changed::Replayed(Box::new(item)))
                         .ok_or_else(|| row_not_found(&change.store_id, &change.product_id))
                 }
                 Retry::Different => Err(ApiError::conflict(

@@ -40,6 +40,10 @@ pub enum KeyedOperation {
     UpdateStock,
     #[serde(rename = "adjust_stock")]
     AdjustStock,
+    /// One line of `POST .../bulk`, under a key derived from the request's key and the line's
+    /// place in it.
+    #[serde(rename = "bulk_update_stock")]
+    BulkUpdateStock,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -241,6 +241,9 @@ pub enum Attempts {
     /// One write; a conflict is [`TxOutcome::Contended`] at once. For work that can come back
     /// later (the sweeper), so one hot row never holds up the rest.
     Once,
+    /// Recompute and retry, with backoff, until this instant (never past [`RETRY_BUDGET`]): for
+    /// work that shares one request's time among many changes (a bulk request's lines).
+    Until(Instant),
 }
 
 /// The conflict loop's delays: exponential from 2 ms, doubling to at most 80 ms, each plus up to
@@ -431,8 +434,9 @@ impl Db {
             attempt += 1;
             let delay = match attempts {
                 Attempts::Once => None,
-                Attempts::UntilBudget if started.elapsed() > RETRY_BUDGET => None,
-                Attempts::UntilBudget => delays.next(),
+                _ if started.elapsed() > RETRY_BUDGET => None,
+                Attempts::Until(deadline) if Instant::now() >= deadline => None,
+                Attempts::UntilBudget | Attempts::Until(_) => delays.next(),
             };
             let Some(delay) = delay else {
                 tracing::warn!(attempt, ?attempts, "giving up on a contended stock change");

@@ -2,6 +2,7 @@
 
 mod backfill;
 mod batch;
+mod bulk;
 mod catalog;
 mod idempotency;
 mod inventory;
@@ -15,6 +16,7 @@ mod reservations;
 mod sales;
 
 pub use backfill::{BackfillReport, CatalogFields};
+pub use bulk::{BulkClaim, BulkRequestKey, BULK_LEASE_SECONDS};
 pub use catalog::{CatalogWrite, ProductFields};
 pub use idempotency::{Idempotent, KeyedOperation, Retry};
 pub use inventory::{

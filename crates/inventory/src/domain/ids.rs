@@ -75,6 +75,18 @@ mod tests {
     }
 
     #[test]
+    fn a_bulk_lines_key_is_a_valid_key_of_its_own_for_any_request_key() {
+        let longest = IdempotencyKey::parse("k".repeat(128)).unwrap();
+        let line = longest.for_line(99);
+        assert!(IdempotencyKey::parse(line.as_str().to_owned()).is_ok());
+        assert_ne!(longest.for_line(0), longest.for_line(1));
+        assert_ne!(
+            IdempotencyKey::parse("a").unwrap().for_line(0),
+            IdempotencyKey::parse("b").unwrap().for_line(0)
+        );
+    }
+
+    #[test]
     fn deserializing_cannot_build_an_invalid_id() {
         assert!(serde_json::from_str::<StoreId>("\"a#b\"").is_err());
         assert_eq!(
@@ -98,3 +110,13 @@ validated_string!(
         }
     }
 );
+
+impl IdempotencyKey {
+    /// The key of line `index` of a bulk request sent under this key: each line claims its own
+    /// in its own transaction. Hashed so it stays within the alphabet and length of a key
+    /// whatever the request's key is.
+    pub fn for_line(&self, index: usize) -> Self {
+        let digest = super::fingerprint::sha256_hex(self.0.as_bytes());
+        Self(format!("bulk:{}:{index}", &digest[..32]))
+    }
+}

@@ -69,7 +69,7 @@ pub use money::{Money, Total};
 pub use order::{CustomerId, Order, OrderLine, OrderStatus, Step, StockEffect};
 pub use page::{Limit, NextToken, PageNumber};
 pub use quantity::{Quantity, StockChange, StockChangeError, StockCount, StockDelta, MAX_UNITS};
-pub use requests::{AdjustmentRequest, StockChangeRequest};
+pub use requests::{AdjustmentRequest, BulkLineRequest, BulkRequest, StockChangeRequest};
 pub use reservation::{
     Line, LineAvailability, Outcome, Placement, Reservation, ReservationStatus, ReserveRequest,
     Shortage, Transition, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES, MAX_LINES,

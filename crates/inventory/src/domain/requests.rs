@@ -46,6 +46,35 @@ impl AdjustmentRequest<'_> {
     }
 }
 
+/// `POST .../bulk`: its lines' own canonical forms, in order. The same lines in another order
+/// are another request (a count after a sale is not a count before it).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BulkRequest<'a> {
+    #[serde(rename = "lines")]
+    pub lines: &'a [Fingerprint],
+}
+
+impl BulkRequest<'_> {
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of("bulk_update_stock", self)
+    }
+}
+
+/// One line of a bulk request at its place in it: what the line's own key records.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BulkLineRequest<'a> {
+    #[serde(rename = "index")]
+    pub index: usize,
+    #[serde(rename = "line")]
+    pub line: &'a Fingerprint,
+}
+
+impl BulkLineRequest<'_> {
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of("bulk_update_stock_line", self)
+    }
+}
+
 fn adjustment_name<S: serde::Serializer>(t: &AdjustmentType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(match t {
         AdjustmentType::Restock => "restock",
@@ -149,6 +178,52 @@ mod tests {
         assert_eq!(
             request.fingerprint().as_str(),
             "5387419b73005f25dc3b1dfb3a89b7f32d11d6b1501bf1c6b208a8981253a84d"
+        );
+    }
+
+    #[test]
+    fn a_bulk_request_is_its_lines_in_order_and_each_line_knows_its_place() {
+        let (store_id, product_id) = ids();
+        let sale = StockChange::Delta {
+            delta: StockDelta::new(-1).unwrap(),
+            reason: None,
+        };
+        let restock = StockChange::Delta {
+            delta: StockDelta::new(5).unwrap(),
+            reason: None,
+        };
+        let line = |change| {
+            StockChangeRequest {
+                store_id: &store_id,
+                product_id: &product_id,
+                change,
+            }
+            .fingerprint()
+        };
+        let (a, b) = (line(&sale), line(&restock));
+
+        let forward = BulkRequest {
+            lines: &[a.clone(), b.clone()],
+        };
+        let backward = BulkRequest {
+            lines: &[b.clone(), a.clone()],
+        };
+        assert_ne!(forward.fingerprint(), backward.fingerprint());
+        assert_eq!(
+            canonical_form("bulk_update_stock", &forward),
+            format!(
+                r#"{{"operation":"bulk_update_stock","request":{{"lines":["{}","{}"]}}}}"#,
+                a.as_str(),
+                b.as_str()
+            )
+        );
+        let first = BulkLineRequest { index: 0, line: &a };
+        let elsewhere = BulkLineRequest { index: 1, line: &a };
+        assert_ne!(first.fingerprint(), elsewhere.fingerprint());
+        assert_ne!(
+            first.fingerprint(),
+            a,
+            "a line's key never answers for the single route"
         );
     }
 }

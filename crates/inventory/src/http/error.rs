@@ -14,6 +14,14 @@ pub enum ApiError {
     /// 400: the body is not JSON of the expected shape.
     #[error("request body is invalid: {0}")]
     Body(String),
+    /// 400: one line of a multi-line body (a bulk request) is ill-typed or out of range; the
+    /// whole request is refused. `field` names the line and its field, as `lines[3].reason`.
+    #[error("{field}: {problem}")]
+    InvalidLine {
+        index: usize,
+        field: String,
+        problem: String,
+    },
     /// 401: no token, or a token without a usable identity.
     #[error("{0}")]
     Unauthenticated(String),
@@ -72,7 +80,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Invalid(_) | Self::Body(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) | Self::Body(_) | Self::InvalidLine { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
@@ -88,7 +96,7 @@ impl ApiError {
     /// A stable, machine-readable name for the problem; clients switch on this, not on `detail`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Invalid(_) => "invalid_parameter",
+            Self::Invalid(_) | Self::InvalidLine { .. } => "invalid_parameter",
             Self::Body(_) => "invalid_body",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
@@ -117,6 +125,10 @@ impl ApiError {
         }
         if let Self::Invalid(invalid) = self {
             extra.insert("field".into(), Value::String(invalid.field.into()));
+        }
+        if let Self::InvalidLine { index, field, .. } = self {
+            extra.insert("field".into(), Value::String(field.clone()));
+            extra.insert("line_index".into(), Value::from(*index));
         }
         Problem {
             r#type: format!("/problems/{}", self.code()),
