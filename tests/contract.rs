@@ -236,6 +236,7 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
             Endpoint::ReserveStock
             | Endpoint::CreateOrder
             | Endpoint::CreateLocation
+            | Endpoint::CreateInventory
             | Endpoint::CreateProduct => 201,
             _ => 200,
         };

@@ -99,6 +99,10 @@ pub enum Permission {
     CancelOrder,
     /// Catalog and location writes: the marketplace's shared records, for admins only.
     Administer,
+    /// A store's inventory records: new rows and their settings (levels, prices, shelf
+    /// location, lead time). Store managers for their stores, and admins; not staff, who
+    /// change stock, nor the order system.
+    ManageRecords,
 }
 
 impl Permission {

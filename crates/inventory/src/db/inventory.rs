@@ -32,7 +32,11 @@ pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reorder_point: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_time_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,6 +129,40 @@ impl InventoryItem {
         }
     }
 
+    /// The row's settings as stored; a shelf location that is not valid text today reads as
+    /// unset.
+    pub fn settings(&self) -> crate::domain::Settings {
+        crate::domain::Settings {
+            reorder_point: self.reorder_point,
+            reorder_quantity: self.reorder_quantity,
+            min_stock_level: self.min_stock_level,
+            max_stock_level: self.max_stock_level,
+            selling_price: self.selling_price,
+            cost_price: self.cost_price,
+            location: self
+                .location
+                .as_deref()
+                .and_then(|l| crate::domain::ShelfLocation::parse(l).ok()),
+            lead_time_days: self.lead_time_days,
+        }
+    }
+
+    /// The row with `settings` applied (those that are set).
+    pub(crate) fn with_settings(mut self, settings: &crate::domain::Settings) -> Self {
+        let merged = self.settings().with(settings);
+        self.reorder_point = merged.reorder_point;
+        self.reorder_quantity = merged.reorder_quantity;
+        self.min_stock_level = merged.min_stock_level;
+        self.max_stock_level = merged.max_stock_level;
+        self.selling_price = merged.selling_price;
+        self.cost_price = merged.cost_price;
+        if let Some(location) = &settings.location {
+            self.location = Some(location.as_str().to_owned());
+        }
+        self.lead_time_days = merged.lead_time_days;
+        self
+    }
+
     pub fn stock(&self) -> Stock {
         Stock {
             current: self.current_stock,
@@ -185,7 +223,9 @@ struct StoredRow {
     min_stock_level: Option<i64>,
     max_stock_level: Option<i64>,
     reorder_point: Option<i64>,
+    reorder_quantity: Option<i64>,
     location: Option<String>,
+    lead_time_days: Option<i64>,
     name: Option<String>,
     brand: Option<String>,
     category: Option<String>,
@@ -212,7 +252,9 @@ impl From<StoredRow> for InventoryItem {
             min_stock_level: row.min_stock_level,
             max_stock_level: row.max_stock_level,
             reorder_point: row.reorder_point,
+            reorder_quantity: row.reorder_quantity,
             location: row.location,
+            lead_time_days: row.lead_time_days,
             name: row.name,
             brand: row.brand,
             category: row.category,
@@ -250,7 +292,9 @@ fn read_leniently(mut item: Item) -> Option<InventoryItem> {
         min_stock_level: whole(&mut item, "min_stock_level", &mut bad),
         max_stock_level: whole(&mut item, "max_stock_level", &mut bad),
         reorder_point: whole(&mut item, "reorder_point", &mut bad),
+        reorder_quantity: whole(&mut item, "reorder_quantity", &mut bad),
         location: text(&mut item, "location", &mut bad),
+        lead_time_days: whole(&mut item, "lead_time_days", &mut bad),
         name: text(&mut item, "name", &mut bad),
         brand: text(&mut item, "brand", &mut bad),
         category: text(&mut item, "category", &mut bad),

@@ -17,7 +17,7 @@ use super::{Db, DbError, InventoryItem};
 use crate::domain::time::{millis, rfc3339};
 use crate::domain::{
     Actor, AdjustmentType, MovementType, NextToken, OrderId, ProductId, Reason, Reference, Refusal,
-    ReservationId, Stock, StockOp, StoreId,
+    ReservationId, Settings, Stock, StockOp, StoreId,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -95,8 +95,20 @@ pub struct Movement {
     pub reservation_id: Option<ReservationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
+    /// A `settings` entry's changed fields, as they were and as they are; an `initial_stock`
+    /// entry's settings as created (`before` empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsChange>,
     #[serde(with = "millis")]
     pub created_at: DateTime<Utc>,
+}
+
+/// What a settings change changed: only the fields that differ, before and after. A field
+/// absent from `before` was not set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsChange {
+    pub before: Settings,
+    pub after: Settings,
 }
 
 impl Movement {
@@ -523,7 +535,7 @@ impl Db {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
+    pub(super) fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
         let item = MovementItem {
             pk: movement_pk(&movement.store_id, &movement.product_id),
             sk: movement_sk(movement.seq),
@@ -634,6 +646,7 @@ fn plan(change: &RowChange, row: &InventoryItem, context: &MovementContext) -> P
             adjustment_type: context.adjustment_type,
             reservation_id: context.reservation_id.clone(),
             order_id: context.order_id.clone(),
+            settings: None,
             created_at: context.now,
         },
     }

@@ -10,6 +10,7 @@ mod locations;
 mod meter;
 mod orders;
 mod products;
+mod records;
 mod reservations;
 
 pub use backfill::{BackfillReport, CatalogFields};
@@ -20,12 +21,16 @@ pub use inventory::{
 };
 pub use ledger::{
     check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
-    RowChange, TxOutcome,
+    RowChange, SettingsChange, TxOutcome,
 };
 pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
 pub use products::Product;
+pub use records::{
+    NewRow, ProductStock, RowAt, RowCreate, SettingsEdit, MAX_LOCATION_READS,
+    MAX_PRODUCT_STOCK_QUERIES,
+};
 pub use reservations::{check_reservations_cursor, ReservationError};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
