@@ -457,6 +457,38 @@ mod tests {
     }
 
     #[test]
+    fn only_store_managers_for_their_stores_and_admins_manage_inventory_records() {
+        let admit = |pairs: &[(&str, &str)]| {
+            Caller::admit(
+                Access::Requires(Permission::ManageRecords),
+                Some(&claims(pairs)),
+            )
+        };
+        let manager = admit(&[
+            ("sub", "m"),
+            ("roles", "store_manager"),
+            ("store_ids", "s1"),
+        ])
+        .unwrap();
+        assert!(manager
+            .require_store(&StoreId::parse("s1").unwrap())
+            .is_ok());
+        assert!(manager
+            .require_store(&StoreId::parse("s2").unwrap())
+            .is_err());
+        assert!(admit(&[("sub", "a"), ("roles", "admin")]).is_ok());
+        for role in ["staff", "service", "customer"] {
+            assert!(
+                matches!(
+                    admit(&[("sub", "x"), ("roles", role), ("store_ids", "s1")]),
+                    Err(AuthError::Forbidden(_))
+                ),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_roles_grant_nothing() {
         let c = claims(&[("sub", "u"), ("roles", "superuser"), ("store_ids", "s1")]);
         assert!(matches!(
