@@ -104,10 +104,14 @@ pub struct Movement {
 }
 
 /// What a settings change changed: only the fields that differ, before and after. A field
-/// absent from `before` was not set.
+/// absent from `before` (or `before` itself absent) was not set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsChange {
+    /// Left out when empty: DynamoDB Local's stream cannot carry an empty map (its GetRecords
+    /// answer then fails to decode), so neither side is ever stored empty.
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
     pub before: Settings,
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
     pub after: Settings,
 }
 
