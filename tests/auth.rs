@@ -263,6 +263,27 @@ fn every_protected_route(s: &Stores) -> Vec<Call> {
             "/api/v1/locations/loc-auth",
             Some(json!({"type": "store", "name": "S", "address": "2 Road"})),
         ),
+        // Stocked while loc-auth is active, before the delete below.
+        call(
+            "POST /api/v1/inventory",
+            "/api/v1/inventory",
+            Some(
+                json!({"store_id": "loc-auth", "product_id": "p1", "current_stock": 4,
+                        "reorder_point": 2, "reorder_quantity": 10, "min_stock_level": 1,
+                        "max_stock_level": 20, "selling_price": "45.50", "cost_price": "40.10",
+                        "location": "B2-01"}),
+            ),
+        ),
+        call(
+            "PATCH /api/v1/inventory/products/{store_id}/{product_id}",
+            format!("/api/v1/inventory/products/{A}/p1"),
+            Some(json!({"reorder_point": 6})),
+        ),
+        call(
+            "GET /api/v1/inventory/{product_id}",
+            "/api/v1/inventory/p1",
+            None,
+        ),
         call(
             "DELETE /api/v1/locations/{location_id}",
             "/api/v1/locations/loc-auth",

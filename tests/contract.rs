@@ -152,7 +152,8 @@ async fn the_local_gateway_serves_every_template_route_and_nothing_else() {
             "{method} {path} ({function}) is not served"
         );
     }
-    app.get("/api/v1/inventory/unknown")
+    // (`/api/v1/inventory/unknown` is a product id: `GET /api/v1/inventory/{product_id}`.)
+    app.get("/api/v1/inventory/unknown/route")
         .await
         .assert_problem(404, "route_not_found");
     app.send("DELETE", "/api/v1/inventory/units", None)
@@ -236,6 +237,7 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
             Endpoint::ReserveStock
             | Endpoint::CreateOrder
             | Endpoint::CreateLocation
+            | Endpoint::CreateInventory
             | Endpoint::CreateProduct => 201,
             _ => 200,
         };

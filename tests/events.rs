@@ -492,3 +492,80 @@ async fn a_record_from_a_table_the_service_does_not_know_fails_instead_of_being_
     assert_eq!(response.batch_item_failures.len(), 1);
     assert!(publisher.published().is_empty());
 }
+
+#[tokio::test]
+async fn a_settings_change_is_published_as_a_stock_change_of_nothing_and_a_raised_reorder_point_as_low_stock(
+) {
+    let mut rig = Rig::with_stock(10).await;
+    let changed = rig
+        .app
+        .send(
+            "PATCH",
+            "/api/v1/inventory/products/s1/p1",
+            Some(&json!({"reorder_point": 12, "max_stock_level": 200}).to_string()),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let publisher = Capturing::new();
+
+    let ledger = rig.app.tables.ledger.clone();
+    let inventory = rig.app.tables.inventory.clone();
+    let from_ledger = rig.publish(&ledger, &publisher).await;
+    let from_rows = rig.publish(&inventory, &publisher).await;
+
+    assert!(
+        from_ledger.batch_item_failures.is_empty(),
+        "{from_ledger:?}"
+    );
+    assert!(from_rows.batch_item_failures.is_empty(), "{from_rows:?}");
+    assert_eq!(types(&publisher), ["StockChanged", "LowStock"]);
+    let (_, changed) = &publisher.details()[0];
+    assert_eq!(changed["data"]["movement_type"], "settings");
+    assert_eq!(changed["data"]["delta"], 0);
+    assert_eq!(changed["data"]["before"], changed["data"]["after"]);
+    let (_, low) = &publisher.details()[1];
+    assert_eq!(low["data"]["threshold"], 12);
+}
+
+#[tokio::test]
+async fn a_new_rows_opening_stock_is_published_as_its_first_stock_change() {
+    let mut rig = Rig::with_stock(10).await;
+    let location = rig
+        .app
+        .post(
+            "/api/v1/locations",
+            &json!({"location_id": "s2", "type": "store", "name": "S2", "address": "1 Road"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(location.status, 201, "{}", location.text);
+    let created = rig
+        .app
+        .post(
+            "/api/v1/inventory",
+            &json!({"store_id": "s2", "product_id": "p1", "current_stock": 6,
+                    "reorder_point": 2, "reorder_quantity": 10, "min_stock_level": 1,
+                    "max_stock_level": 20, "selling_price": "45.50", "cost_price": "40.10",
+                    "location": "A1-01"})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let publisher = Capturing::new();
+
+    let ledger = rig.app.tables.ledger.clone();
+    let response = rig.publish(&ledger, &publisher).await;
+
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(types(&publisher), ["StockChanged"]);
+    let (_, opened) = &publisher.details()[0];
+    assert_eq!(
+        (
+            &opened["data"]["store_id"],
+            &opened["data"]["seq"],
+            &opened["data"]["movement_type"],
+            &opened["data"]["delta"]
+        ),
+        (&json!("s2"), &json!(1), &json!("initial_stock"), &json!(6))
+    );
+}

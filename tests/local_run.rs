@@ -111,7 +111,8 @@ async fn the_gateway_serves_real_http_on_loopback() {
         .await
         .expect("put");
     let missing = client
-        .get(format!("{base}/nothing-here"))
+        // (`{base}/nothing-here` would be a product id: GET /api/v1/inventory/{product_id}.)
+        .get(format!("{base}/nothing/here"))
         .send()
         .await
         .expect("404");

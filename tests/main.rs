@@ -13,6 +13,7 @@ mod existing_rows;
 mod expiry;
 mod finishing;
 mod idempotency;
+mod inventory_records;
 mod ledger;
 mod legacy_rows;
 mod listing;

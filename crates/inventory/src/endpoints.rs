@@ -91,6 +91,9 @@ endpoints! {
     CreateLocation => "create-location", Access::Requires(Administer), api::create_location;
     GetLocation => "get-location", Access::Requires(ReadBackOffice), api::get_location;
     UpdateLocation => "update-location", Access::Requires(Administer), api::update_location;
+    CreateInventory => "create-inventory", Access::Requires(ManageRecords), api::create_inventory;
+    UpdateInventorySettings => "update-inventory-settings", Access::Requires(ManageRecords), api::update_inventory_settings;
+    GetProductStock => "get-product-stock", Access::Requires(ReadBackOffice), api::get_product_stock;
     DeleteLocation => "delete-location", Access::Requires(Administer), api::delete_location;
     ListLocationsOfType => "list-locations-of-type", Access::Requires(ReadBackOffice), api::list_locations_of_type;
     CreateProduct => "create-product", Access::Requires(Administer), api::create_product;

@@ -57,6 +57,11 @@ pub fn router(
     app.verifier = Some(Arc::clone(&verifier));
     let app = Arc::new(app);
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
+    // The same routes again, one router per method: API Gateway matches a route key (method and
+    // path) as a whole, so `GET /api/v1/inventory/adjust` is `GET /api/v1/inventory/{product_id}`
+    // even though `POST /api/v1/inventory/adjust` exists. A path router alone would stop at the
+    // literal path and answer from $default.
+    let mut by_method: HashMap<String, Router> = HashMap::new();
     for (function, method, path) in template.http_routes() {
         let key = format!("{method} {path}");
         let endpoint = Endpoint::from_function_name(&function.name).ok_or_else(|| {
@@ -78,6 +83,8 @@ pub fn router(
                 invoke(app, route, params, req)
             },
         );
+        let of_method = by_method.remove(method).unwrap_or_default();
+        by_method.insert(method.to_owned(), of_method.route(path, handler.clone()));
         let entry = by_path.remove(path).unwrap_or_default();
         by_path.insert(path.to_owned(), entry.merge(handler));
     }
@@ -94,10 +101,34 @@ pub fn router(
     };
     let default =
         move |req: Request| invoke(Arc::clone(&app), fallback.clone(), HashMap::new(), req);
+    let by_method: Arc<HashMap<String, Router>> = Arc::new(
+        by_method
+            .into_iter()
+            .map(|(method, r)| (method, r.fallback(default.clone())))
+            .collect(),
+    );
+    // A path whose routes do not take this method: the method's own routes decide (a
+    // parameterised path of that method may match), else $default, as in API Gateway.
+    let other_method = {
+        let default = default.clone();
+        move |req: Request| {
+            let by_method = Arc::clone(&by_method);
+            let default = default.clone();
+            async move {
+                match by_method.get(req.method().as_str()) {
+                    Some(routes) => match tower::ServiceExt::oneshot(routes.clone(), req).await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    },
+                    None => default(req).await,
+                }
+            }
+        }
+    };
     let mut router = Router::new();
     for (path, methods) in by_path {
         // API Gateway answers an unmatched method through $default, not with a 405.
-        router = router.route(&path, methods.fallback(default.clone()));
+        router = router.route(&path, methods.fallback(other_method.clone()));
     }
     // Local extras, outside the API: the contract and its rendered reference.
     let router = router

@@ -102,6 +102,10 @@ pub enum Permission {
     /// Purchasing decisions (reorder suggestions, with costs and sales): store managers for
     /// their stores, and admins; not staff, who run the shop floor, nor the order system.
     PlanPurchasing,
+    /// A store's inventory records: new rows and their settings (levels, prices, shelf
+    /// location, lead time). Store managers for their stores, and admins; not staff, who
+    /// change stock, nor the order system.
+    ManageRecords,
 }
 
 impl Permission {
@@ -453,6 +457,38 @@ mod tests {
         assert!(!public(Some(&staff)).may_read_back_office(&StoreId::parse("s2").unwrap()));
         assert!(!public(Some(&customer)).may_read_back_office(&s1));
         assert!(!public(None).may_read_back_office(&s1));
+    }
+
+    #[test]
+    fn only_store_managers_for_their_stores_and_admins_manage_inventory_records() {
+        let admit = |pairs: &[(&str, &str)]| {
+            Caller::admit(
+                Access::Requires(Permission::ManageRecords),
+                Some(&claims(pairs)),
+            )
+        };
+        let manager = admit(&[
+            ("sub", "m"),
+            ("roles", "store_manager"),
+            ("store_ids", "s1"),
+        ])
+        .unwrap();
+        assert!(manager
+            .require_store(&StoreId::parse("s1").unwrap())
+            .is_ok());
+        assert!(manager
+            .require_store(&StoreId::parse("s2").unwrap())
+            .is_err());
+        assert!(admit(&[("sub", "a"), ("roles", "admin")]).is_ok());
+        for role in ["staff", "service", "customer"] {
+            assert!(
+                matches!(
+                    admit(&[("sub", "x"), ("roles", role), ("store_ids", "s1")]),
+                    Err(AuthError::Forbidden(_))
+                ),
+                "{role}"
+            );
+        }
     }
 
     #[test]

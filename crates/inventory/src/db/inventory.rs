@@ -131,6 +131,40 @@ impl InventoryItem {
         }
     }
 
+    /// The row's settings as stored; a shelf location that is not valid text today reads as
+    /// unset.
+    pub fn settings(&self) -> crate::domain::Settings {
+        crate::domain::Settings {
+            reorder_point: self.reorder_point,
+            reorder_quantity: self.reorder_quantity,
+            min_stock_level: self.min_stock_level,
+            max_stock_level: self.max_stock_level,
+            selling_price: self.selling_price,
+            cost_price: self.cost_price,
+            location: self
+                .location
+                .as_deref()
+                .and_then(|l| crate::domain::ShelfLocation::parse(l).ok()),
+            lead_time_days: self.lead_time_days,
+        }
+    }
+
+    /// The row with `settings` applied (those that are set).
+    pub(crate) fn with_settings(mut self, settings: &crate::domain::Settings) -> Self {
+        let merged = self.settings().with(settings);
+        self.reorder_point = merged.reorder_point;
+        self.reorder_quantity = merged.reorder_quantity;
+        self.min_stock_level = merged.min_stock_level;
+        self.max_stock_level = merged.max_stock_level;
+        self.selling_price = merged.selling_price;
+        self.cost_price = merged.cost_price;
+        if let Some(location) = &settings.location {
+            self.location = Some(location.as_str().to_owned());
+        }
+        self.lead_time_days = merged.lead_time_days;
+        self
+    }
+
     pub fn stock(&self) -> Stock {
         Stock {
             current: self.current_stock,

@@ -18,7 +18,7 @@ use crate::domain::reorder::sold_units;
 use crate::domain::time::{millis, rfc3339};
 use crate::domain::{
     Actor, AdjustmentType, MovementType, NextToken, OrderId, ProductId, Reason, Reference, Refusal,
-    ReservationId, Stock, StockOp, StoreId,
+    ReservationId, Settings, Stock, StockOp, StoreId,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -102,8 +102,24 @@ pub struct Movement {
     /// Marked by the caller as units sold; only shown when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sale: bool,
+    /// A `settings` entry's changed fields, as they were and as they are; an `initial_stock`
+    /// entry's settings as created (`before` empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsChange>,
     #[serde(with = "millis")]
     pub created_at: DateTime<Utc>,
+}
+
+/// What a settings change changed: only the fields that differ, before and after. A field
+/// absent from `before` (or `before` itself absent) was not set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsChange {
+    /// Left out when empty: DynamoDB Local's stream cannot carry an empty map (its GetRecords
+    /// answer then fails to decode), so neither side is ever stored empty.
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub before: Settings,
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub after: Settings,
 }
 
 impl Movement {
@@ -569,7 +585,7 @@ impl Db {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
+    pub(super) fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
         let item = MovementItem::of(movement);
         let put = Put::builder()
             .table_name(&self.tables.ledger)
@@ -677,6 +693,7 @@ fn plan(change: &RowChange, row: &InventoryItem, context: &MovementContext) -> P
             reservation_id: context.reservation_id.clone(),
             order_id: context.order_id.clone(),
             sale: context.sale,
+            settings: None,
             created_at: context.now,
         },
     }

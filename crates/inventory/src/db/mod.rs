@@ -12,6 +12,7 @@ mod locations;
 mod meter;
 mod orders;
 mod products;
+mod records;
 mod reservations;
 mod sales;
 
@@ -24,12 +25,16 @@ pub use inventory::{
 };
 pub use ledger::{
     check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
-    RowChange, TxOutcome,
+    RowChange, SettingsChange, TxOutcome,
 };
 pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
 pub use products::Product;
+pub use records::{
+    NewRow, ProductStock, RowAt, RowCreate, SettingsEdit, MAX_LOCATION_READS,
+    MAX_PRODUCT_STOCK_QUERIES,
+};
 pub use reservations::{check_reservations_cursor, ReservationError};
 pub use sales::{StoreSales, MAX_SALES_PAGES, SALES_INDEX, SALES_PAGE_ITEMS};
 

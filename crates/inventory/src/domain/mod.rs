@@ -56,6 +56,7 @@ mod quantity;
 pub mod reorder;
 pub mod requests;
 pub mod reservation;
+pub mod settings;
 mod stock;
 pub(crate) mod text;
 pub mod time;
@@ -74,6 +75,7 @@ pub use reservation::{
     Line, LineAvailability, Outcome, Placement, Reservation, ReservationStatus, ReserveRequest,
     Shortage, Transition, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES, MAX_LINES,
 };
+pub use settings::{Settings, ShelfLocation};
 pub use stock::{AdjustmentType, MovementType, Refusal, Stock, StockOp};
 pub use text::{Actor, Reason, Reference, SearchQuery};
 

@@ -162,6 +162,11 @@ pub enum MovementType {
     /// Units of a confirmed or delivered order coming back to the shelf (a cancellation after
     /// payment, a short pick, a return): on hand and available grow.
     Return,
+    /// A new row's opening stock (`POST /api/v1/inventory`): its first movement, from nothing.
+    InitialStock,
+    /// A change of the row's settings (levels, prices, shelf location, lead time), recorded
+    /// with its before and after; the stock is the same before and after.
+    Settings,
 }
 
 impl MovementType {
@@ -171,7 +176,12 @@ impl MovementType {
     pub fn needs_active_location(self) -> bool {
         matches!(
             self,
-            Self::StockUpdate | Self::Count | Self::Adjustment | Self::Reserve | Self::Deduct
+            Self::StockUpdate
+                | Self::Count
+                | Self::Adjustment
+                | Self::Reserve
+                | Self::Deduct
+                | Self::InitialStock
         )
     }
 }
