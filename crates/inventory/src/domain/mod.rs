@@ -55,6 +55,7 @@ mod page;
 mod quantity;
 pub mod requests;
 pub mod reservation;
+pub mod settings;
 mod stock;
 pub(crate) mod text;
 pub mod time;
@@ -73,6 +74,7 @@ pub use reservation::{
     Line, LineAvailability, Outcome, Placement, Reservation, ReservationStatus, ReserveRequest,
     Shortage, Transition, DEFAULT_EXPIRY_MINUTES, MAX_EXPIRY_MINUTES, MAX_LINES,
 };
+pub use settings::{LeadTimeDays, RowSettings, ShelfLocation, StockLevels};
 pub use stock::{AdjustmentType, MovementType, Refusal, Stock, StockOp};
 pub use text::{Actor, Reason, Reference, SearchQuery};
 
