@@ -19,6 +19,7 @@ mod load;
 mod local_run;
 mod locations;
 mod model;
+mod onboard;
 mod operations;
 mod orders;
 mod reservation_bad_input;

@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod cli;
 pub mod export;
 pub mod import;
 pub mod rows;
