@@ -254,6 +254,44 @@ impl InventoryRow {
     }
 }
 
+/// Reads a whole file of `kind` strictly: the first bad line is an error naming it. For small
+/// files that must be right as shipped (the demo data); imports report bad lines and go on.
+///
+/// # Errors
+/// An unreadable file, a bad header, or any bad line.
+pub fn read_all<T>(
+    kind: Kind,
+    path: &std::path::Path,
+    parse: impl Fn(&Fields<'_>) -> Result<T, InvalidValue>,
+) -> Result<Vec<T>, crate::ImportError> {
+    let fail = |message: String| crate::ImportError::Csv {
+        path: path.to_owned(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut records = reader.records();
+    let first = records
+        .next()
+        .ok_or_else(|| fail("is empty: line 1 must be the header".into()))?
+        .map_err(|e| fail(e.to_string()))?;
+    let header = Header::parse(kind, &first).map_err(|m| fail(format!("line 1: {m}")))?;
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| fail(e.to_string()))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let row = header
+            .fields(&record)
+            .and_then(|f| parse(&f).map_err(|e| e.to_string()))
+            .map_err(|reason| fail(format!("line {line}: {reason}")))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,42 +331,4 @@ mod tests {
             "selling_price must have at most two decimal places"
         );
     }
-}
-
-/// Reads a whole file of `kind` strictly: the first bad line is an error naming it. For small
-/// files that must be right as shipped (the demo data); imports report bad lines and go on.
-///
-/// # Errors
-/// An unreadable file, a bad header, or any bad line.
-pub fn read_all<T>(
-    kind: Kind,
-    path: &std::path::Path,
-    parse: impl Fn(&Fields<'_>) -> Result<T, InvalidValue>,
-) -> Result<Vec<T>, crate::ImportError> {
-    let fail = |message: String| crate::ImportError::Csv {
-        path: path.to_owned(),
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| fail(e.to_string()))?;
-    let mut records = reader.records();
-    let first = records
-        .next()
-        .ok_or_else(|| fail("is empty: line 1 must be the header".into()))?
-        .map_err(|e| fail(e.to_string()))?;
-    let header = Header::parse(kind, &first).map_err(|m| fail(format!("line 1: {m}")))?;
-    let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| fail(e.to_string()))?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let row = header
-            .fields(&record)
-            .and_then(|f| parse(&f).map_err(|e| e.to_string()))
-            .map_err(|reason| fail(format!("line {line}: {reason}")))?;
-        rows.push(row);
-    }
-    Ok(rows)
 }
