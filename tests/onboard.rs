@@ -625,3 +625,48 @@ async fn the_demo_data_loads_with_the_tool_as_locations_catalog_and_stock_with_l
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].current_after, 61);
 }
+
+#[tokio::test]
+async fn a_product_left_without_its_barcode_guard_by_an_interruption_gets_it_on_the_rerun() {
+    let app = TestApp::new().await;
+    let dir = scratch(&app);
+    let catalog = write(
+        &dir,
+        "catalog.csv",
+        &[CATALOG_HEADER, "p1,Atta,,8901058000290,,,,,"],
+    );
+    let mut options = options();
+    options.catalog = Some(catalog.clone());
+    run(&app, &options).await;
+    // As if the run had stopped between the product's write and its guard's.
+    app.client
+        .delete_item()
+        .table_name(&app.tables.ledger)
+        .key("pk", AttributeValue::S("BARCODE#8901058000290".into()))
+        .key("sk", AttributeValue::S("BARCODE".into()))
+        .send()
+        .await
+        .expect("guard deleted");
+
+    let rerun = run(&app, &options).await;
+    let taken = write(
+        &dir,
+        "other.csv",
+        &[CATALOG_HEADER, "p2,Another,,8901058000290,,,,,"],
+    );
+    options.catalog = Some(taken);
+    let other = run(&app, &options).await;
+
+    assert_eq!((rerun.written(), rerun.exists()), (0, 1));
+    let guards: Vec<String> = table(&app, &app.tables.ledger, &["pk"])
+        .await
+        .into_keys()
+        .filter(|k| k.starts_with("BARCODE#"))
+        .collect();
+    assert_eq!(guards, ["BARCODE#8901058000290"], "the guard is back");
+    assert_eq!(other.written(), 0);
+    assert_eq!(
+        other.rejections[0].reason,
+        "barcode 8901058000290 already belongs to product p1: barcodes are unique across the catalog"
+    );
+}
