@@ -1,11 +1,13 @@
 """Generate demo data for the kirana inventory service.
 
-Writes two pretty-printed JSON files next to this script:
+Writes three CSV files next to this script, in the columns `inventory-csv import` reads (the one
+source of the demo data: `make run` loads them with that tool):
 
-* demo/catalog.json   - the shared product catalog of an Indian grocery marketplace
-                        (real-sounding brands, GS1-valid EAN-13/EAN-8/UPC-A barcodes, MRP in rupees).
-* demo/inventory.json - stock rows for three stores (Bengaluru, Mumbai, Delhi), with about 10%
-                        of rows out of stock and about 12% at or below their reorder point.
+* demo/locations.csv - the three stores, as locations (Bengaluru, Mumbai, Delhi).
+* demo/catalog.csv   - the shared product catalog of an Indian grocery marketplace
+                       (real-sounding brands, GS1-valid EAN-13/EAN-8/UPC-A barcodes, MRP in rupees).
+* demo/inventory.csv - stock rows for the three stores, with about 10% of rows out of stock and
+                       about 12% at or below their reorder point.
 
 The output is deterministic (fixed random seed, standard library only). Rerun from the repo root with:
 
@@ -14,7 +16,7 @@ The output is deterministic (fixed random seed, standard library only). Rerun fr
 
 from __future__ import annotations
 
-import json
+import csv
 import random
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -344,6 +346,12 @@ PRODUCTS: dict[str, list[tuple[str, str, str, str, str]]] = {
     ],
 }
 
+# Stores as locations: (location_id, type, name, address).
+LOCATIONS = [
+    ("store-blr-001", "store", "Kirana Mart Indiranagar", "12 100 Feet Road, Indiranagar, Bengaluru 560038"),
+    ("store-mum-002", "store", "Kirana Mart Andheri West", "4 Link Road, Andheri West, Mumbai 400053"),
+    ("store-del-003", "store", "Kirana Mart Lajpat Nagar", "22 Ring Road, Lajpat Nagar II, New Delhi 110024"),
+]
 # Stores: (store_id, number of catalog products it stocks, stock-level scale factor).
 STORES = [
     ("store-blr-001", 110, 1.0),
@@ -596,18 +604,33 @@ def build_inventory(rng: random.Random, catalog: list[dict], facts: dict[str, di
     return rows
 
 
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+CATALOG_COLUMNS = ["product_id", "name", "brand", "barcode", "mrp", "category", "unit", "description", "image_url"]
+INVENTORY_COLUMNS = [
+    "store_id", "product_id", "current_stock", "selling_price", "cost_price",
+    "min_stock_level", "reorder_point", "max_stock_level", "reorder_quantity", "lead_time_days", "location",
+]
+LOCATION_COLUMNS = ["location_id", "location_type", "name", "address"]
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
 
 
 def main() -> None:
     rng = random.Random(SEED)
     catalog, facts = build_catalog(rng)
     inventory = build_inventory(rng, catalog, facts)
-    write_json(OUT_DIR / "catalog.json", catalog)
-    write_json(OUT_DIR / "inventory.json", inventory)
-    print(f"wrote {len(catalog)} products to {OUT_DIR / 'catalog.json'}")
-    print(f"wrote {len(inventory)} inventory rows to {OUT_DIR / 'inventory.json'}")
+    locations = [dict(zip(LOCATION_COLUMNS, loc)) for loc in LOCATIONS]
+    write_csv(OUT_DIR / "locations.csv", LOCATION_COLUMNS, locations)
+    write_csv(OUT_DIR / "catalog.csv", CATALOG_COLUMNS, catalog)
+    write_csv(OUT_DIR / "inventory.csv", INVENTORY_COLUMNS, inventory)
+    print(f"wrote {len(locations)} locations to {OUT_DIR / 'locations.csv'}")
+    print(f"wrote {len(catalog)} products to {OUT_DIR / 'catalog.csv'}")
+    print(f"wrote {len(inventory)} inventory rows to {OUT_DIR / 'inventory.csv'}")
 
 
 if __name__ == "__main__":

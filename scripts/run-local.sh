@@ -10,7 +10,7 @@ state="$root/.local"
 mkdir -p "$state"
 
 scripts/dynamodb-local.sh start 8000
-cargo build --quiet -p inventory-local
+cargo build --quiet -p inventory-local -p inventory-onboard
 export DYNAMODB_ENDPOINT=http://127.0.0.1:8000
 target/debug/inventory-local setup
 

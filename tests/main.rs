@@ -21,6 +21,7 @@ mod load;
 mod local_run;
 mod locations;
 mod model;
+mod onboard;
 mod operations;
 mod orders;
 mod reorder;

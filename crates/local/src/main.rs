@@ -35,7 +35,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the template's tables (if missing) and load the demo data (if missing).
+    /// Create the template's tables (if missing) and load the demo data (demo/*.csv) with the
+    /// onboarding tool's import (rows already there are left alone).
     Setup {
         #[arg(long)]
         demo: Option<PathBuf>,
@@ -197,15 +198,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Setup { demo } => {
             create_tables(&client, &template, &cli.table_prefix).await?;
-            let (catalog, inventory) =
-                seed::load_demo(&demo.unwrap_or_else(|| repository_root().join("demo")))?;
-            let report = seed::seed(&client, &names.tables()?, &catalog, &inventory).await?;
+            let dir = demo.unwrap_or_else(|| repository_root().join("demo"));
+            let report = seed::import_demo(&client, &names.tables()?, &dir).await?;
             println!(
-                "tables ready; demo data: {} written, {} already present ({} products, {} inventory rows)",
-                report.written,
-                report.already_present,
-                catalog.len(),
-                inventory.len()
+                "tables ready; demo data imported from {}: {} written, {} already present",
+                dir.display(),
+                report.written(),
+                report.exists(),
             );
         }
         Command::Serve { port } => {
@@ -228,8 +227,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             timeout,
         } => {
             create_tables(&client, &template, &cli.table_prefix).await?;
-            let (catalog, inventory) = seed::load_demo(&repository_root().join("demo"))?;
-            seed::seed(&client, &names.tables()?, &catalog, &inventory).await?;
+            seed::import_demo(&client, &names.tables()?, &repository_root().join("demo")).await?;
             let event = event.unwrap_or_else(|| {
                 repository_root()
                     .join("events")

@@ -1,11 +1,14 @@
-//! Demo data and fixtures: catalog products and inventory rows written as the previous service
-//! wrote them (no reserved or available stock), so every local run also exercises legacy rows.
+//! Demo data and fixtures. `make run` loads demo/*.csv with the onboarding tool's import
+//! ([`import_demo`]); the bench and test fixtures write catalog products and inventory rows as the
+//! previous service wrote them (no reserved or available stock), to exercise legacy rows.
 
 use aws_sdk_dynamodb::Client;
 use futures::{stream, StreamExt, TryStreamExt};
 use inventory::db::item::to_item;
 use inventory::db::Tables;
-use inventory::domain::{Barcode, Money, ProductId, StoreId};
+use inventory::domain::{Actor, Barcode, InvalidValue, Money, ProductId, StoreId};
+use inventory_onboard::import::{import, ImportOptions, ImportReport};
+use inventory_onboard::rows::{self, CatalogRow, InventoryRow, Kind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -109,21 +112,66 @@ pub enum SeedError {
     Write { table: String, message: String },
 }
 
-/// The demo catalog and inventory, read from `dir` (the repository's demo/ folder).
+/// The demo catalog and inventory, read from `dir` (the repository's demo/ folder: `catalog.csv`
+/// and `inventory.csv`, the files `inventory-csv import` loads) through the import's own parser,
+/// in the legacy shape the bench and the test fixtures write.
 ///
 /// # Errors
-/// When a file is missing or an entry is invalid (a bad barcode, a negative price).
+/// When a file is missing or a line is invalid (a bad barcode, a negative price) or lacks a
+/// field the legacy shape requires.
 pub fn load_demo(dir: &Path) -> Result<(Vec<CatalogEntry>, Vec<InventoryEntry>), SeedError> {
-    fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SeedError> {
-        let err = |message: String| SeedError::File {
-            path: path.display().to_string(),
-            message,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| err(e.to_string()))
-    }
-    let catalog: Vec<CatalogEntry> = read(&dir.join("catalog.json"))?;
-    let mut inventory: Vec<InventoryEntry> = read(&dir.join("inventory.json"))?;
+    let file_error = |path: &Path, message: String| SeedError::File {
+        path: path.display().to_string(),
+        message,
+    };
+    let catalog_path = dir.join("catalog.csv");
+    let inventory_path = dir.join("inventory.csv");
+    let catalog: Vec<CatalogEntry> = rows::read_all(Kind::Catalog, &catalog_path, |f| {
+        let row = CatalogRow::parse(f)?;
+        let fields = row.fields;
+        let required =
+            |field: &'static str| InvalidValue::new(field, "is required in the demo data");
+        let text = |v: Option<String>| v.unwrap_or_default();
+        Ok(CatalogEntry {
+            product_id: row.product_id,
+            name: fields.name.into(),
+            brand: text(fields.brand.map(Into::into)),
+            barcode: fields.barcode.ok_or_else(|| required("barcode"))?,
+            mrp: fields.mrp.ok_or_else(|| required("mrp"))?,
+            category: text(fields.category.map(Into::into)),
+            unit: text(fields.unit.map(Into::into)),
+            description: text(fields.description.map(Into::into)),
+            image_url: text(fields.image_url.map(Into::into)),
+            created_at: None,
+        })
+    })
+    .map_err(|e| file_error(&catalog_path, e.to_string()))?;
+    let mut inventory: Vec<InventoryEntry> =
+        rows::read_all(Kind::Inventory, &inventory_path, |f| {
+            let row = InventoryRow::parse(f)?;
+            let s = row.settings;
+            let required =
+                |field: &'static str| InvalidValue::new(field, "is required in the demo data");
+            let mut entry = InventoryEntry::new(
+                row.store_id,
+                row.product_id,
+                row.current_stock.get(),
+                s.selling_price.ok_or_else(|| required("selling_price"))?,
+                s.cost_price.ok_or_else(|| required("cost_price"))?,
+            );
+            entry.min_stock_level = s.levels.min().ok_or_else(|| required("min_stock_level"))?;
+            entry.reorder_point = s
+                .levels
+                .reorder()
+                .ok_or_else(|| required("reorder_point"))?;
+            entry.max_stock_level = s.levels.max().ok_or_else(|| required("max_stock_level"))?;
+            entry.location = s
+                .location
+                .map(Into::into)
+                .ok_or_else(|| required("location"))?;
+            Ok(entry)
+        })
+        .map_err(|e| file_error(&inventory_path, e.to_string()))?;
     let by_id: HashMap<&ProductId, &CatalogEntry> =
         catalog.iter().map(|p| (&p.product_id, p)).collect();
     for row in &mut inventory {
@@ -136,6 +184,46 @@ pub fn load_demo(dir: &Path) -> Result<(Vec<CatalogEntry>, Vec<InventoryEntry>),
         row.denormalise(product);
     }
     Ok((catalog, inventory))
+}
+
+/// Loads the demo data (`locations.csv`, `catalog.csv`, `inventory.csv` in `dir`) with the
+/// onboarding tool's import, as `make run` does: what is already there is left alone, so a
+/// rerun writes nothing and keeps every stock change made since.
+///
+/// # Errors
+/// When a file cannot be read, a demo row is rejected, or DynamoDB fails.
+pub async fn import_demo(
+    client: &Client,
+    tables: &Tables,
+    dir: &Path,
+) -> Result<ImportReport, SeedError> {
+    let db = inventory::db::Db::new(client.clone(), tables.clone());
+    let mut options =
+        ImportOptions::new(Actor::parse("demo-data").map_err(|e| SeedError::File {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        })?);
+    options.locations = Some(dir.join("locations.csv"));
+    options.catalog = Some(dir.join("catalog.csv"));
+    options.inventory = Some(dir.join("inventory.csv"));
+    let report = import(&db, db.client(), &options, chrono::Utc::now())
+        .await
+        .map_err(|e| SeedError::Write {
+            table: "demo import".into(),
+            message: e.to_string(),
+        })?;
+    if let Some(r) = report.rejections.first() {
+        return Err(SeedError::File {
+            path: r.file.clone(),
+            message: format!(
+                "line {}: {} ({} rows rejected)",
+                r.line,
+                r.reason,
+                report.rejected()
+            ),
+        });
+    }
+    Ok(report)
 }
 
 /// How many rows a seed wrote and how many were already there.

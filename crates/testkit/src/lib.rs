@@ -177,14 +177,20 @@ impl TestApp {
         }
     }
 
-    /// Loads the repository's demo catalog and inventory.
+    /// Loads the repository's demo locations, catalog and inventory as `make run` does: with
+    /// the onboarding tool's import.
     pub async fn given_demo_data(&self) -> seed::SeedReport {
-        let (catalog, inventory) =
-            seed::load_demo(&inventory_local::template::repository_root().join("demo"))
-                .expect("demo data loads");
-        seed::seed(&self.client, &self.tables, &catalog, &inventory)
-            .await
-            .expect("demo data written")
+        let report = seed::import_demo(
+            &self.client,
+            &self.tables,
+            &inventory_local::template::repository_root().join("demo"),
+        )
+        .await
+        .expect("demo data imported");
+        seed::SeedReport {
+            written: usize::try_from(report.written()).unwrap_or(usize::MAX),
+            already_present: usize::try_from(report.exists()).unwrap_or(usize::MAX),
+        }
     }
 
     /// A token signed with the test key: `roles` and `stores` comma-separated.

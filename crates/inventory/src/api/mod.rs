@@ -11,8 +11,8 @@ mod listing;
 mod locations;
 mod orders;
 mod products;
-mod reorder;
 mod records;
+mod reorder;
 mod reservations;
 mod stock;
 mod views;
@@ -28,8 +28,8 @@ pub use locations::{
 };
 pub use orders::{change_order_status, create_order, get_order, list_orders, OrderView};
 pub use products::{create_product, get_catalog_product, update_product};
-pub use reorder::reorder_suggestions;
 pub use records::{create_inventory, get_product_stock, update_inventory_settings};
+pub use reorder::reorder_suggestions;
 pub use reservations::{
     complete_reservation, get_reservation, list_expired_reservations, list_reservations,
     release_reservation, release_stock, reserve_request, reserve_stock, LineBody,

@@ -446,3 +446,51 @@ fn record<'a>(
         updated_at,
     }
 }
+
+impl Db {
+    /// A new product's item as [`Db::create_product`] writes it, for writers that batch many
+    /// products (the CSV import) and so cannot use its transaction.
+    ///
+    /// # Errors
+    /// When the record does not encode (never, for valid fields).
+    pub fn product_item(
+        &self,
+        product_id: &ProductId,
+        fields: &ProductFields,
+        now: DateTime<Utc>,
+    ) -> Result<Item, DbError> {
+        let stamp = rfc3339(now);
+        to_item(
+            &self.tables.products,
+            &record(product_id, fields, stamp.clone(), stamp),
+        )
+    }
+
+    /// The barcode's guard item (in the ledger table) naming `product_id` as its owner.
+    ///
+    /// # Errors
+    /// When the guard does not encode (never).
+    pub fn barcode_guard_item(
+        &self,
+        barcode: &Barcode,
+        product_id: &ProductId,
+    ) -> Result<Item, DbError> {
+        to_item(
+            &self.tables.ledger,
+            &BarcodeGuard {
+                pk: barcode_pk(barcode.as_str()),
+                sk: "BARCODE",
+                barcode,
+                product_id,
+            },
+        )
+    }
+
+    /// The key of a barcode's guard item, in the ledger table.
+    pub fn barcode_guard_key(barcode: &Barcode) -> Item {
+        Item::from([
+            ("pk".to_owned(), s(barcode_pk(barcode.as_str()))),
+            ("sk".to_owned(), s("BARCODE")),
+        ])
+    }
+}

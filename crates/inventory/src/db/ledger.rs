@@ -585,7 +585,13 @@ impl Db {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    pub(super) fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
+    /// The conditional put of one movement (its key must be new), as every transaction of the
+    /// engine writes it; public for writers that create rows with their first movement (the
+    /// CSV import).
+    ///
+    /// # Errors
+    /// When the movement does not encode (never).
+    pub fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
         let item = MovementItem::of(movement);
         let put = Put::builder()
             .table_name(&self.tables.ledger)

@@ -32,7 +32,7 @@ pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
 pub use products::Product;
 pub use records::{
-    NewRow, ProductStock, RowAt, RowCreate, SettingsEdit, MAX_LOCATION_READS,
+    NewRow, OpeningWrites, ProductStock, RowAt, RowCreate, SettingsEdit, MAX_LOCATION_READS,
     MAX_PRODUCT_STOCK_QUERIES,
 };
 pub use reservations::{check_reservations_cursor, ReservationError};

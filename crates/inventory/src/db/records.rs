@@ -13,7 +13,7 @@ use super::ledger::{Movement, SettingsChange};
 use super::{Db, DbError, InventoryItem, Product};
 use crate::domain::settings::LevelsOutOfOrder;
 use crate::domain::time::rfc3339;
-use crate::domain::{Actor, MovementType, ProductId, Settings, Stock, StoreId};
+use crate::domain::{Actor, MovementType, ProductId, Reason, Reference, Settings, Stock, StoreId};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -42,6 +42,15 @@ pub struct NewRow {
     pub product_id: ProductId,
     pub current_stock: i64,
     pub settings: Settings,
+}
+
+/// A new row's writes ([`Db::opening_writes`]), and what they write.
+#[derive(Debug, Clone)]
+pub struct OpeningWrites {
+    pub row_put: TransactWriteItem,
+    pub movement_put: TransactWriteItem,
+    pub item: InventoryItem,
+    pub movement: Movement,
 }
 
 /// How a create ended.
@@ -205,6 +214,71 @@ fn is_conflict(error: &TransactWriteItemsError) -> bool {
 }
 
 impl Db {
+    /// The two writes that create a row: the row (conditioned on not existing), with the
+    /// product's listing fields copied on, and its opening stock's ledger entry (`initial_stock`,
+    /// seq 1, its settings as created). `POST /api/v1/inventory` and the CSV import both write
+    /// exactly these, in one transaction each.
+    ///
+    /// # Errors
+    /// When the row does not encode (never).
+    pub fn opening_writes(
+        &self,
+        new: &NewRow,
+        product: &Product,
+        actor: &Actor,
+        provenance: Option<(Reason, Reference)>,
+        now: DateTime<Utc>,
+    ) -> Result<OpeningWrites, DbError> {
+        let stamp = rfc3339(now);
+        let record = RowRecord {
+            store_id: &new.store_id,
+            product_id: &new.product_id,
+            current_stock: new.current_stock,
+            reserved_stock: 0,
+            available_stock: new.current_stock,
+            settings: &new.settings,
+            name: &product.name,
+            brand: product.brand.as_deref().filter(|v| !v.is_empty()),
+            category: product.category.as_deref().filter(|v| !v.is_empty()),
+            unit: product.unit.as_deref().filter(|v| !v.is_empty()),
+            barcode: product.barcode.as_deref().filter(|v| !v.is_empty()),
+            ledger_seq: 1,
+            created_at: &stamp,
+            updated_at: &stamp,
+        };
+        let item = to_item(&self.tables.inventory, &record)?;
+        let created: InventoryItem = from_item(&self.tables.inventory, item.clone())?;
+        let mut movement = entry(
+            (&new.store_id, &new.product_id),
+            1,
+            MovementType::InitialStock,
+            (Stock::default(), Stock::on_hand(new.current_stock)),
+            actor,
+            SettingsChange {
+                before: Settings::default(),
+                after: new.settings.clone(),
+            },
+            now,
+        );
+        if let Some((reason, reference)) = provenance {
+            movement.reason = Some(reason);
+            movement.reference = Some(reference);
+        }
+        let put = Put::builder()
+            .table_name(&self.tables.inventory)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(product_id)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| DbError::build("Put", e))?;
+        Ok(OpeningWrites {
+            row_put: TransactWriteItem::builder().put(put).build(),
+            movement_put: self.movement_put(&movement)?,
+            item: created,
+            movement,
+        })
+    }
+
     /// Creates a row with its opening stock, and the opening stock's ledger entry (seq 1), in
     /// one transaction. The product must be in the catalog (its listing fields are copied onto
     /// the row) and the store a registered, active location.
@@ -227,49 +301,13 @@ impl Db {
             Some(l) if !l.active => return Ok(RowCreate::LocationInactive),
             Some(_) => {}
         }
-        let stamp = rfc3339(now);
-        let record = RowRecord {
-            store_id: &new.store_id,
-            product_id: &new.product_id,
-            current_stock: new.current_stock,
-            reserved_stock: 0,
-            available_stock: new.current_stock,
-            settings: &new.settings,
-            name: &product.name,
-            brand: product.brand.as_deref().filter(|v| !v.is_empty()),
-            category: product.category.as_deref().filter(|v| !v.is_empty()),
-            unit: product.unit.as_deref().filter(|v| !v.is_empty()),
-            barcode: product.barcode.as_deref().filter(|v| !v.is_empty()),
-            ledger_seq: 1,
-            created_at: &stamp,
-            updated_at: &stamp,
-        };
-        let item = to_item(&self.tables.inventory, &record)?;
-        let created: InventoryItem = from_item(&self.tables.inventory, item.clone())?;
-        let movement = entry(
-            (&new.store_id, &new.product_id),
-            1,
-            MovementType::InitialStock,
-            (Stock::default(), Stock::on_hand(new.current_stock)),
-            actor,
-            SettingsChange {
-                before: Settings::default(),
-                after: new.settings.clone(),
-            },
-            now,
-        );
-        let put = Put::builder()
-            .table_name(&self.tables.inventory)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(product_id)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(|e| DbError::build("Put", e))?;
+        let opening = self.opening_writes(new, &product, actor, None, now)?;
+        let (created, movement) = (opening.item, opening.movement);
         let request = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(self.movement_put(&movement)?);
+            .transact_items(opening.row_put)
+            .transact_items(opening.movement_put);
         let mut delays = backoff();
         loop {
             let error = match request.clone().send().await {
