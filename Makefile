@@ -23,7 +23,7 @@ stop:
 test: lint unit scripts-test fuzz
 
 HEAVY_PORT ?= 8001
-HEAVY := test(/^load::|^model::|fifty_concurrent|twenty_times_concurrently|racing_a_cancel|concurrent_sends/)
+HEAVY := test(/^load::|^model::|fifty_concurrent|twenty_times_concurrently|racing_a_cancel|concurrent_sends|more_sales_than_one_request_reads/)
 
 ## unit: the Rust test suite (unit, integration, property and concurrency tests) against DynamoDB Local
 unit:
@@ -76,11 +76,15 @@ lint: tools
 ## bench: the functions as Lambda runs them, beside their floors and the Python peer, written to
 ## bench/REPORT.md and bench/report.json (about 10 minutes; never part of make test)
 PEER_PYTHON ?= $(shell p=$$(pyenv prefix 3.12.1 2>/dev/null) && echo $$p/bin/python3 || command -v python3.12)
+BENCH_FUNCTIONS := get-product update-stock reserve-stock order-stock expire-reservations
 PEER_VENV := bench/.venv-peer
 PEER_STAMP := $(PEER_VENV)/.installed-$(shell sha256sum bench/peer/requirements.txt | cut -c1-12)
 bench: $(PEER_STAMP)
 	scripts/dynamodb-local.sh start 8000
-	cargo build --release --workspace --bins
+	# Only what it measures: the five function kinds and the bench itself (with its hello-world
+	# floor); a release link of every function (thin LTO, one codegen unit) would take longer
+	# than the measurements.
+	cargo build --release -p inventory-local $(addprefix -p ,$(BENCH_FUNCTIONS))
 	RUST_LOG=warn target/release/inventory-local bench
 
 ## the Python 3.12 peer's venv (awslambdaric, boto3), reinstalled when its requirements change

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks every function's zip in target/lambda: it holds a `bootstrap` that is an AArch64 ELF,
+# Checks every function's zip in target/lambda (or only those in FUNCTIONS, as make package built): it holds a `bootstrap` that is an AArch64 ELF,
 # no symbol of it needs a GLIBC newer than 2.34 (Amazon Linux 2023's is 2.34), and reports sizes.
 # Exits non-zero on the first rule broken, after the table.
 set -euo pipefail
@@ -10,8 +10,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 failed=0
 printf '| function | zip bytes | bootstrap bytes | machine | newest GLIBC needed |\n|---|---|---|---|---|\n'
-for dir in "$root"/functions/*/; do
-  name=$(basename "$dir")
+for name in ${FUNCTIONS:-$(ls "$root/functions")}; do
   zip="$root/target/lambda/$name/bootstrap.zip"
   if [ ! -f "$zip" ]; then
     echo "| $name | missing | | | |"; failed=1; continue

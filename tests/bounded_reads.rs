@@ -222,14 +222,7 @@ async fn categories_are_read_from_the_catalog_once_then_served_from_memory() {
 #[tokio::test]
 async fn a_five_line_reservation_reads_its_rows_and_location_in_one_call_and_writes_in_one() {
     let app = TestApp::new().await;
-    let created = app
-        .post(
-            "/api/v1/locations",
-            &serde_json::json!({"location_id": "s1", "type": "store", "name": "s1", "address": "1 MG Road"})
-                .to_string(),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    app.given_location("s1").await;
     for product in ["p1", "p2", "p3", "p4", "p5"] {
         app.given_stock("s1", product, 10).await;
     }
@@ -259,21 +252,8 @@ async fn a_five_line_reservation_reads_its_rows_and_location_in_one_call_and_wri
 #[tokio::test]
 async fn a_stock_change_at_a_deleted_location_is_refused_after_one_read_and_no_write() {
     let app = TestApp::new().await;
-    let created = app
-        .post(
-            "/api/v1/locations",
-            &serde_json::json!({"location_id": "s1", "type": "store", "name": "s1", "address": "1 MG Road"})
-                .to_string(),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
     app.given_stock("s1", "p1", 10).await;
-    assert_eq!(
-        app.send("DELETE", "/api/v1/locations/s1", None)
-            .await
-            .status,
-        200
-    );
+    app.given_deleted_location("s1").await;
     let meter = app.app.db.meter();
     meter.take();
 

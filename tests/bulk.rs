@@ -134,20 +134,7 @@ async fn mixed_lines_answer_207_with_each_reason_and_only_the_good_lines_are_app
     app.given_stock("s1", "p1", 10).await;
     app.given_stock("s1", "p2", 5).await;
     app.given_stock("closed", "p1", 10).await;
-    let created = app
-        .post(
-            "/api/v1/locations",
-            &json!({"location_id": "closed", "type": "store", "name": "Old shop", "address": "1 Main Road"})
-                .to_string(),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    assert_eq!(
-        app.send("DELETE", "/api/v1/locations/closed", None)
-            .await
-            .status,
-        200
-    );
+    app.given_deleted_location("closed").await;
 
     let response = app
         .post(

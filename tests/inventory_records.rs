@@ -41,18 +41,6 @@ async fn history(app: &TestApp, store: &str, product: &str) -> Vec<Value> {
         .clone()
 }
 
-async fn register(app: &TestApp, id: &str) {
-    let created = app
-        .post(
-            "/api/v1/locations",
-            &json!({"location_id": id, "type": "store", "name": format!("{id} name"),
-                    "address": "12 MG Road, Bengaluru 560001"})
-            .to_string(),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-}
-
 fn new_row(store: &str, product: &str) -> Value {
     json!({
         "store_id": store, "product_id": product, "current_stock": 40,
@@ -393,7 +381,7 @@ async fn a_settings_change_racing_stock_changes_loses_none_of_them() {
 #[tokio::test]
 async fn a_manager_stocks_a_product_at_their_location_with_its_opening_stock_in_the_ledger() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     let product = product_named("p7", "Toor Dal 1 kg");
     app.given_product(&product).await;
     let manager = app.token("manager-anita", "store_manager", A);
@@ -462,7 +450,7 @@ async fn a_manager_stocks_a_product_at_their_location_with_its_opening_stock_in_
 #[tokio::test]
 async fn an_unknown_product_is_404_and_nothing_is_written() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     let before = app.snapshot().await;
 
     let refused = app
@@ -490,7 +478,7 @@ async fn an_unknown_location_is_409_and_nothing_is_written() {
 #[tokio::test]
 async fn an_inactive_location_is_409_and_nothing_is_written() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_product(&product_named("p7", "Toor Dal")).await;
     let deleted = app
         .send("DELETE", &format!("/api/v1/locations/{A}"), None)
@@ -509,7 +497,7 @@ async fn an_inactive_location_is_409_and_nothing_is_written() {
 #[tokio::test]
 async fn a_row_that_exists_is_409_already_exists_and_nothing_changes() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_stock(A, "p1", 30).await;
     let before = app.snapshot().await;
 
@@ -525,7 +513,7 @@ async fn a_row_that_exists_is_409_already_exists_and_nothing_changes() {
 #[tokio::test]
 async fn two_concurrent_creates_of_one_row_exactly_one_wins() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_product(&product_named("p7", "Toor Dal")).await;
     let body = new_row(A, "p7").to_string();
 
@@ -543,7 +531,7 @@ async fn two_concurrent_creates_of_one_row_exactly_one_wins() {
 #[tokio::test]
 async fn staff_and_a_manager_of_another_store_may_not_create_rows() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_product(&product_named("p7", "Toor Dal")).await;
     let before = app.snapshot().await;
     let body = new_row(A, "p7").to_string();
@@ -567,7 +555,7 @@ async fn staff_and_a_manager_of_another_store_may_not_create_rows() {
 async fn one_products_stock_across_locations_with_totals_flagging_inactive_ones() {
     let app = TestApp::new().await;
     for store in [A, B, "store-c"] {
-        register(&app, store).await;
+        app.given_location(store).await;
     }
     app.given_stock(A, "p1", 30).await;
     app.given_row(&row(B, "p1", 12)).await;
@@ -688,7 +676,7 @@ async fn reading_a_product_at_a_thousand_and_fifty_locations_is_bounded_and_says
 #[tokio::test]
 async fn the_writes_make_a_fixed_number_of_calls() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_product(&product_named("p7", "Toor Dal")).await;
     let meter = app.app.db.meter();
 
@@ -780,7 +768,7 @@ async fn literal_routes_under_inventory_stay_theirs_and_anything_else_is_a_produ
 #[tokio::test]
 async fn bad_input_on_every_new_route_is_a_4xx_and_changes_nothing() {
     let app = TestApp::new().await;
-    register(&app, A).await;
+    app.given_location(A).await;
     app.given_stock(A, "p1", 30).await;
     app.given_product(&product_named("p7", "Toor Dal")).await;
     let admin = app.token("admin-1", "admin", "");

@@ -187,7 +187,7 @@ async fn an_import_with_bad_rows_reports_each_with_its_line_and_reason_and_impor
         ("catalog.csv", 8, "unit must be one of kg, g, l, ml, piece, pack, dozen"),
         ("inventory.csv", 4, "store s-unknown is not a known location; create it first (POST /api/v1/locations, or --locations)"),
         ("inventory.csv", 5, "current_stock must be between 0 and 1000000"),
-        ("inventory.csv", 6, "min_stock_level must not exceed max_stock_level (5)"),
+        ("inventory.csv", 6, "min_stock_level (10) must be at most max_stock_level (5)"),
         ("inventory.csv", 7, "current_stock must be a whole number"),
         ("inventory.csv", 8, "has 5 fields where the header has 11"),
         ("inventory.csv", 9, "location s-closed is inactive (deleted); it takes no new rows"),

@@ -261,15 +261,7 @@ async fn the_list_runs_soonest_out_first_with_exact_totals_for_the_store() {
 #[tokio::test]
 async fn a_known_store_with_no_rows_has_no_suggestions() {
     let app = TestApp::new().await;
-    let created = app
-        .post(
-            "/api/v1/locations",
-            &json!({"location_id": "new-store", "type": "store", "name": "New",
-                    "address": "1 Road"})
-            .to_string(),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    app.given_location("new-store").await;
 
     let response = app.get(&suggestions("new-store", 14)).await;
     assert_eq!(response.status, 200, "{}", response.text);

@@ -159,12 +159,13 @@ pub fn load_demo(dir: &Path) -> Result<(Vec<CatalogEntry>, Vec<InventoryEntry>),
                 s.selling_price.ok_or_else(|| required("selling_price"))?,
                 s.cost_price.ok_or_else(|| required("cost_price"))?,
             );
-            entry.min_stock_level = s.levels.min().ok_or_else(|| required("min_stock_level"))?;
-            entry.reorder_point = s
-                .levels
-                .reorder()
-                .ok_or_else(|| required("reorder_point"))?;
-            entry.max_stock_level = s.levels.max().ok_or_else(|| required("max_stock_level"))?;
+            entry.min_stock_level = s
+                .min_stock_level
+                .ok_or_else(|| required("min_stock_level"))?;
+            entry.reorder_point = s.reorder_point.ok_or_else(|| required("reorder_point"))?;
+            entry.max_stock_level = s
+                .max_stock_level
+                .ok_or_else(|| required("max_stock_level"))?;
             entry.location = s
                 .location
                 .map(Into::into)

@@ -295,6 +295,27 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Registers `id` as an active store location, through the API as an admin.
+    pub async fn given_location(&self, id: &str) {
+        let created = self
+            .post(
+                "/api/v1/locations",
+                &serde_json::json!({"location_id": id, "type": "store", "name": format!("{id} name"),
+                        "address": "12 MG Road, Bengaluru 560001"})
+                .to_string(),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+
+    /// Registers `id` as a store location, then deletes it: an inactive location.
+    pub async fn given_deleted_location(&self, id: &str) {
+        self.given_location(id).await;
+        let path = format!("/api/v1/locations/{id}");
+        let deleted = self.send("DELETE", &path, None).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.text);
+    }
+
     /// Writes an item exactly as given, into `table`: a row as another system left it.
     pub async fn given_item(
         &self,

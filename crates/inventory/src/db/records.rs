@@ -8,7 +8,7 @@
 //! ledger stays one total order per row, and "each entry's before is the previous one's after"
 //! holds across settings entries too.
 
-use super::item::{from_item, n, s, to_item, Item};
+use super::item::{from_item, n, s, to_item};
 use super::ledger::{Movement, SettingsChange};
 use super::{Db, DbError, InventoryItem, Product};
 use crate::domain::settings::LevelsOutOfOrder;
@@ -17,12 +17,11 @@ use crate::domain::{Actor, MovementType, ProductId, Reason, Reference, Settings,
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Query calls one product-stock read may make, of [`ROWS_PER_QUERY`] rows each: a product
@@ -558,10 +557,10 @@ impl Db {
         })
     }
 
-    /// Which of these locations are inactive, by BatchGetItem of their `LOC#` items (at most
-    /// [`MAX_LOCATION_READS`] calls). A store with no location item is one from before
-    /// locations, and active; one still unread when the budget runs out is logged and counted
-    /// active.
+    /// Which of these locations are inactive: their `LOC#` items in one strongly consistent
+    /// BatchGetItem per 100 ([`Db::consistent_items`]; at most [`MAX_LOCATION_READS`] calls for
+    /// the 1,000 rows a read may hold). A store with no location item is one from before
+    /// locations, and active.
     async fn inactive_locations<'a>(
         &self,
         stores: impl Iterator<Item = &'a StoreId>,
@@ -569,60 +568,14 @@ impl Db {
         let mut wanted: Vec<&StoreId> = stores.collect();
         wanted.sort();
         wanted.dedup();
-        let mut pending: Vec<Item> = wanted
-            .iter()
-            .map(|id| {
-                HashMap::from([
-                    ("pk".to_owned(), s(super::locations::location_pk(id))),
-                    ("sk".to_owned(), s("LOC")),
-                ])
-            })
-            .collect();
+        let keys: Vec<_> = wanted.iter().map(|id| self.location_key(id)).collect();
         let mut inactive = HashSet::new();
-        let mut calls = 0;
-        while !pending.is_empty() && calls < MAX_LOCATION_READS {
-            calls += 1;
-            let batch: Vec<Item> = pending.drain(..pending.len().min(100)).collect();
-            let keys = KeysAndAttributes::builder()
-                .set_keys(Some(batch))
-                .projection_expression("pk, #active")
-                .expression_attribute_names("#active", "active")
-                .consistent_read(true)
-                .build()
-                .map_err(|e| DbError::build("BatchGetItem", e))?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.tables.ledger, keys)
-                .send()
-                .await
-                .map_err(|e| DbError::sdk("BatchGetItem", e))?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.tables.ledger))
-                .unwrap_or_default()
-            {
-                let active = item.get("active").and_then(|v| v.as_bool().ok()).copied();
-                let id = item
-                    .get("pk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|pk| pk.strip_prefix("LOC#"));
-                if let (Some(false), Some(id)) = (active, id) {
-                    inactive.insert(id.to_owned());
+        for (id, item) in wanted.iter().zip(self.consistent_items(&keys).await?) {
+            if let Some(item) = item {
+                if !self.location_from_item(item)?.active {
+                    inactive.insert(id.to_string());
                 }
             }
-            if let Some(left) = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.tables.ledger))
-            {
-                pending.extend(left.keys);
-            }
-        }
-        if !pending.is_empty() {
-            tracing::warn!(
-                locations = pending.len(),
-                "location states not read within the request's bound; shown as active"
-            );
         }
         Ok(inactive)
     }

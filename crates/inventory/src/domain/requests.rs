@@ -187,10 +187,12 @@ mod tests {
         let sale = StockChange::Delta {
             delta: StockDelta::new(-1).unwrap(),
             reason: None,
+            sale: true,
         };
         let restock = StockChange::Delta {
             delta: StockDelta::new(5).unwrap(),
             reason: None,
+            sale: false,
         };
         let line = |change| {
             StockChangeRequest {
