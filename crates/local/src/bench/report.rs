@@ -407,13 +407,13 @@ At 64 in flight on one row, today's engine does {ours:.0}/s (p99 {ours_p99:.0} m
 UpdateItem does {bare:.0}/s (p99 {bare_p99:.0} ms), the blind conditional update that returns its new image \
 and carries the movement on the row {blind:.0}/s (p99 {blind_p99:.0} ms), and the 2-action transaction \
 without a read {tx:.0}/s (p99 {tx_p99:.0} ms).\n\n\
-**What limits ours** is read-then-compare-and-set: every change reads the row (GetItem), then writes a \
+**What limits ours** is read-then-compare-and-set: every change reads the row (strongly consistent, one BatchGetItem with its location), then writes a \
 transaction conditioned on the `ledger_seq` it read. Of the writers that read the same version only one \
 wins; the others get the new image back (ALL_OLD), back off and try again, so the row serves one \
 writer per round trip and the tail is the queue. Nothing in DynamoDB is saturated: the floors on the \
 same row go several times faster, because a condition on the *value* (`available_stock >= :q`) does not \
 fail when another writer got there first, while a condition on the *version* does.\n\n\
-**Recommendation (not applied here: the ledger engine is being refactored).** Keep every promise with \
+**Recommendation (not built yet: it needs a stream consumer that writes the ledger, a reconciler and a bounded backlog on the row, and it makes history visible about a second after the change instead of with it).** Keep every promise with \
 one blind conditional write per change and no read:\n\n\
 1. A single-row change is one `UpdateItem`: `available_stock >= :q` (or `current_stock = :expected` for a \
 count), `ledger_seq = ledger_seq + 1`, the movement's metadata (actor, reason, reference, movement id) \
