@@ -74,7 +74,7 @@ lint: tools
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
 ## bench: the functions as Lambda runs them, beside their floors and the Python peer, written to
-## bench/REPORT.md and bench/report.json (about 10 minutes; never part of make test)
+## bench/REPORT.md and bench/report.json (about 20 minutes with its release build on 2 cores; never part of make test)
 PEER_PYTHON ?= $(shell p=$$(pyenv prefix 3.12.1 2>/dev/null) && echo $$p/bin/python3 || command -v python3.12)
 BENCH_FUNCTIONS := get-product update-stock reserve-stock order-stock expire-reservations
 PEER_VENV := bench/.venv-peer

@@ -458,10 +458,9 @@ async fn two_concurrent_copies_of_one_keyed_request_apply_each_line_exactly_once
     }
 }
 
-#[tokio::test]
-async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines() {
-    let app = TestApp::with_manual_clock().await;
-    let products: Vec<String> = (0..100).map(|i| format!("p{i:03}")).collect();
+/// `count` products (`p000`, `p001`, ...) stocked with 10 units each at store `s1`.
+async fn given_products_at_s1(app: &TestApp, count: usize) -> Vec<String> {
+    let products: Vec<String> = (0..count).map(|i| format!("p{i:03}")).collect();
     let rows: Vec<_> = products
         .iter()
         .map(|p| {
@@ -471,6 +470,13 @@ async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines()
         })
         .collect();
     app.given_rows(&rows).await;
+    products
+}
+
+#[tokio::test]
+async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines() {
+    let app = TestApp::with_manual_clock().await;
+    let products = given_products_at_s1(&app, 100).await;
     let staff = app.token("staff-asha", "staff", "s1");
     let body = lines(
         &products
@@ -536,16 +542,7 @@ async fn a_retry_after_the_request_died_halfway_applies_only_the_missing_lines()
 #[tokio::test]
 async fn two_live_copies_racing_on_every_line_still_apply_each_line_exactly_once() {
     let app = TestApp::with_manual_clock().await;
-    let products: Vec<String> = (0..50).map(|i| format!("p{i:03}")).collect();
-    let rows: Vec<_> = products
-        .iter()
-        .map(|p| {
-            let mut r = testkit::row("s1", p, 10);
-            r.denormalise(&testkit::product_named(p, p));
-            r
-        })
-        .collect();
-    app.given_rows(&rows).await;
+    let products = given_products_at_s1(&app, 50).await;
     let staff = app.token("staff-asha", "staff", "s1");
     let body = lines(
         &products

@@ -5,6 +5,7 @@
 use super::stock::{row_not_found, row_unreadable, RowKey};
 use crate::auth::Caller;
 use crate::db::{Movement, NewRow, RowAt, RowCreate, SettingsEdit};
+use crate::domain::settings::SETTING_NAMES;
 use crate::domain::{InvalidValue, Money, ProductId, Settings, StockCount, StoreId, Total};
 use crate::http::{self, ApiError, FromRequest, Reply};
 use crate::App;
@@ -13,16 +14,8 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// The settings a new row must name; `lead_time_days` may be left out.
-const REQUIRED_SETTINGS: [&str; 7] = [
-    "reorder_point",
-    "reorder_quantity",
-    "min_stock_level",
-    "max_stock_level",
-    "selling_price",
-    "cost_price",
-    "location",
-];
+/// The one setting a new row may leave out; it must name every other.
+const OPTIONAL_ON_CREATE: &str = "lead_time_days";
 
 /// A written row and the ledger entry written with it (`null` when nothing changed).
 #[derive(Serialize)]
@@ -137,7 +130,11 @@ impl FromRequest for CreateInventory {
             })?;
             StockCount::new("current_stock", units)
         })?;
-        let settings = Settings::read(body, &REQUIRED_SETTINGS)?;
+        let required: Vec<&'static str> = SETTING_NAMES
+            .into_iter()
+            .filter(|name| *name != OPTIONAL_ON_CREATE)
+            .collect();
+        let settings = Settings::read(body, &required)?;
         settings.check_levels().map_err(InvalidValue::from)?;
         Ok(Self(NewRow {
             store_id,
