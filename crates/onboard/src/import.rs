@@ -635,7 +635,7 @@ impl<W: BatchWriter> Run<'_, W> {
                     },
                     product,
                     &self.options.actor,
-                    Some(provenance(file, *line)),
+                    provenance(file, *line),
                     self.now,
                 )?;
                 actions.push(opening.row_put);
@@ -709,17 +709,20 @@ impl<W: BatchWriter> Run<'_, W> {
     }
 }
 
-/// Where an opening stock came from, on its ledger entry: the file and the line.
-fn provenance(file: &str, line: u64) -> (Reason, Reference) {
+/// Where an opening stock came from, on its ledger entry: the file and the line (`csv:LINE` when
+/// the file's name is not a valid reference); `None`, and the entry carries neither, if even that
+/// does not parse.
+fn provenance(file: &str, line: u64) -> Option<(Reason, Reference)> {
     let file_name = Path::new(file)
         .file_name()
         .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());
-    (
-        Reason::parse("opening stock from a CSV import").expect("a valid reason"),
-        Reference::parse(format!("{file_name}:{line}")).unwrap_or_else(|_| {
-            Reference::parse(format!("csv:{line}")).expect("a valid reference")
-        }),
-    )
+    let reference = Reference::parse(format!("{file_name}:{line}"))
+        .or_else(|_| Reference::parse(format!("csv:{line}")))
+        .ok()?;
+    Some((
+        Reason::parse("opening stock from a CSV import").ok()?,
+        reference,
+    ))
 }
 
 fn progress_message(file: &FileReport) -> String {
