@@ -46,6 +46,7 @@ fn every_direct_or_scheduled_function_runs_its_core_entry_point() {
         let module = match function.name.as_str() {
             "order-stock" => "orders",
             "expire-reservations" => "expiry",
+            "drain-ledger" => "drain",
             "publish-events" => "events",
             other => {
                 panic!("{other} is neither HTTP nor a known direct-invoke or scheduled function")
@@ -264,6 +265,34 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
     let report = inventory::expiry::handle(&app.app, event_json("expire-reservations")).await;
     assert!(report.expired >= 1, "{report:?}");
     replayed.insert("expire-reservations".to_owned());
+
+    // The drain's scheduled pass writes the ledger row of a movement left waiting on its row
+    // for two minutes (a writer that could not settle it).
+    let waiting = app
+        .app
+        .db
+        .blind_change(
+            &inventory::db::RowChange {
+                store_id: inventory::domain::StoreId::parse("store-blr-001").expect("store"),
+                product_id: inventory::domain::ProductId::parse("prd-0004").expect("product"),
+                op: inventory::domain::StockOp::Add(1),
+            },
+            &inventory::db::MovementContext::new(
+                inventory::domain::MovementType::StockUpdate,
+                inventory::domain::Actor::anonymous(),
+                app.app.clock.now(),
+            ),
+        )
+        .await
+        .expect("written");
+    assert!(matches!(waiting, inventory::db::Blind::Applied(..)));
+    app.app.clock.advance(chrono::Duration::minutes(2));
+    let drained = inventory::drain::handle(&app.app, event_json("drain-ledger")).await;
+    assert_eq!(
+        serde_json::to_value(&drained).expect("json"),
+        serde_json::json!({ "rows": 1, "entries": 1, "more": false })
+    );
+    replayed.insert("drain-ledger".to_owned());
 
     // The stream processor's sample: one inventory change crossing the reorder point and its
     // movement, from the tables the template names (here, this test's own).

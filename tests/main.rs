@@ -12,6 +12,7 @@ mod events;
 mod existing_rows;
 mod expiry;
 mod finishing;
+mod hot_row;
 mod idempotency;
 mod inventory_records;
 mod ledger;

@@ -5,8 +5,9 @@
 //! The binaries come from the same build as this test (`make unit` builds them first with
 //! `cargo build --workspace --all-targets`); a missing one fails the test, naming the command.
 
+use inventory::db::{Blind, MovementContext, RowChange};
 use inventory::domain::ReserveRequest;
-use inventory::domain::{Actor, OrderId, ProductId, Quantity, StoreId};
+use inventory::domain::{Actor, MovementType, OrderId, ProductId, Quantity, StockOp, StoreId};
 use inventory::endpoints::Endpoint;
 use inventory_local::lambda::{LambdaCommand, LocalLambda};
 use inventory_local::runtime_api::Outcome;
@@ -131,6 +132,30 @@ impl Side {
         reservation.reservation_id.to_string()
     }
 
+    /// A movement left waiting on a row, as a writer that was never settled leaves it (its
+    /// drain failed, or other writers kept the row busy), made `age` ago so the scheduled drain
+    /// finds it overdue.
+    async fn backlog(&self, age: chrono::Duration) {
+        let change = RowChange {
+            store_id: StoreId::parse("store-blr-001").expect("store"),
+            product_id: ProductId::parse("prd-0004").expect("product"),
+            op: StockOp::Add(1),
+        };
+        let context = MovementContext::new(
+            MovementType::StockUpdate,
+            Actor::anonymous(),
+            chrono::Utc::now() - age,
+        );
+        let written = self
+            .app
+            .app
+            .db
+            .blind_change(&change, &context)
+            .await
+            .expect("written");
+        assert!(matches!(written, Blind::Applied(..)), "{written:?}");
+    }
+
     async fn stop(self) {
         for (_, lambda) in self.lambdas.into_iter().flatten() {
             lambda.stop().await;
@@ -143,6 +168,7 @@ async fn in_process(app: &TestApp, function: &str, event: &str) -> Answer {
     match function {
         "order-stock" => direct(&inventory::orders::handle(&app.app, json).await),
         "expire-reservations" => direct(&inventory::expiry::handle(&app.app, json).await),
+        "drain-ledger" => direct(&inventory::drain::handle(&app.app, json).await),
         _ => {
             let endpoint = Endpoint::from_function_name(function)
                 .unwrap_or_else(|| panic!("{function} is an endpoint"));
@@ -177,7 +203,10 @@ fn from_runtime(function: &str, outcome: &Outcome) -> Answer {
         panic!("{function} reported a runtime error: {outcome:?}");
     };
     let json: Value = serde_json::from_slice(bytes).expect("the runtime answered JSON");
-    if matches!(function, "order-stock" | "expire-reservations") {
+    if matches!(
+        function,
+        "order-stock" | "expire-reservations" | "drain-ledger"
+    ) {
         return direct(&json);
     }
     // lambda_http's API Gateway v2 response: status, headers, body text.
@@ -272,6 +301,13 @@ async fn replay(side: &mut Side) -> (Vec<(String, Answer)>, Vec<String>) {
         side.answer("expire-reservations", &event_text("expire-reservations"))
             .await,
     ));
+    // A movement waiting on its row for two minutes, for the drain's scheduled pass.
+    side.backlog(chrono::Duration::minutes(2)).await;
+    answers.push((
+        "drain-ledger".into(),
+        side.answer("drain-ledger", &event_text("drain-ledger"))
+            .await,
+    ));
     // Reservations made by the functions themselves (reserve-stock, order-stock reserve/deduct).
     for (_, answer) in &answers {
         collect_reservation_ids(&answer.body, &mut made);
@@ -342,6 +378,14 @@ async fn every_sample_event_answers_the_same_through_the_lambda_runtime_loop_as_
             .filter(|(n, _)| n == "expire-reservations")
             .all(|(_, a)| a.body["expired"].as_u64() >= Some(1)),
         "the sweeper released the due reservation"
+    );
+    assert_eq!(
+        actual
+            .iter()
+            .find(|(n, _)| n == "drain-ledger")
+            .map(|(_, a)| a.body.clone()),
+        Some(serde_json::json!({ "rows": 1, "entries": 1, "more": false })),
+        "the scheduled drain wrote the overdue movement"
     );
 
     let files: BTreeSet<String> = std::fs::read_dir(repository_root().join("events"))

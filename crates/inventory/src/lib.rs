@@ -13,6 +13,7 @@ pub mod auth;
 pub mod backoff;
 pub mod db;
 pub mod domain;
+pub mod drain;
 pub mod endpoints;
 pub mod events;
 pub mod expiry;

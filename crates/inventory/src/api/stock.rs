@@ -3,8 +3,8 @@
 use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
-    Applied, Attempts, Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext, Product,
-    Retry, RowChange, TxOutcome,
+    Applied, Attempts, Blind, Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext,
+    Product, Retry, RowChange, TxOutcome,
 };
 use crate::domain::{
     Fingerprint, IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal,
@@ -272,6 +272,19 @@ pub(super) async fn apply_change(
     idempotent: Option<Idempotent>,
     attempts: Attempts,
 ) -> Result<Changed, ApiError> {
+    // Without a key, a change that needs no reservation item is one blind conditional write
+    // (`db::pending`); whatever that path declines, the engine below decides.
+    if idempotent.is_none() && attempts != Attempts::Once {
+        match app.db.blind_change(&change, context).await? {
+            Blind::Applied(applied, backlog) => {
+                app.db.settle(&applied, backlog).await;
+                log_change(&change, context, &applied);
+                return Ok(Changed::Applied(applied));
+            }
+            Blind::LocationInactive => return Err(super::location_inactive(&change.store_id)),
+            Blind::Declined => {}
+        }
+    }
     let guards = match &idempotent {
         Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
         None => Vec::new(),
@@ -285,14 +298,7 @@ pub(super) async fn apply_change(
             let applied = applied
                 .pop()
                 .ok_or_else(|| ApiError::Internal("no change applied".into()))?;
-            tracing::info!(
-                store_id = %change.store_id,
-                product_id = %change.product_id,
-                movement = ?context.movement_type,
-                delta = applied.movement.delta,
-                current_stock = applied.item.current_stock,
-                "stock changed"
-            );
+            log_change(&change, context, &applied);
             Ok(Changed::Applied(Box::new(applied)))
         }
         TxOutcome::GuardFailed {
@@ -330,6 +336,17 @@ pub(super) async fn apply_change(
         },
         TxOutcome::Contended | TxOutcome::GuardFailed { .. } => Err(ApiError::Contended),
     }
+}
+
+fn log_change(change: &RowChange, context: &MovementContext, applied: &Applied) {
+    tracing::info!(
+        store_id = %change.store_id,
+        product_id = %change.product_id,
+        movement = ?context.movement_type,
+        delta = applied.movement.delta,
+        current_stock = applied.item.current_stock,
+        "stock changed"
+    );
 }
 
 /// The request's `Idempotency-Key` header, if it sent one.

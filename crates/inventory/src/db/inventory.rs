@@ -58,6 +58,10 @@ pub struct InventoryItem {
     /// was read (see [`InventoryItem::read`]); empty for every row this service wrote.
     #[serde(skip_serializing)]
     pub unreadable: Vec<&'static str>,
+    /// Movements made on the row whose ledger rows are not written yet, oldest first (see
+    /// `db::pending`); empty on a row nobody is changing.
+    #[serde(skip_serializing)]
+    pub pending: Vec<super::PendingEntry>,
 }
 
 impl InventoryItem {
@@ -86,7 +90,7 @@ impl InventoryItem {
         self.unreadable.iter().any(|f| {
             matches!(
                 *f,
-                "current_stock" | "reserved_stock" | "available_stock" | "ledger_seq"
+                "current_stock" | "reserved_stock" | "available_stock" | "ledger_seq" | "pending"
             )
         })
     }
@@ -236,6 +240,8 @@ struct StoredRow {
     updated_at: Option<String>,
     #[serde(default)]
     ledger_seq: i64,
+    #[serde(default)]
+    pending: Vec<super::PendingEntry>,
 }
 
 impl From<StoredRow> for InventoryItem {
@@ -265,6 +271,7 @@ impl From<StoredRow> for InventoryItem {
             updated_at: row.updated_at,
             ledger_seq: row.ledger_seq,
             unreadable: Vec::new(),
+            pending: row.pending,
         }
     }
 }
@@ -304,7 +311,19 @@ fn read_leniently(mut item: Item) -> Option<InventoryItem> {
         barcode: text(&mut item, "barcode", &mut bad),
         updated_at: text(&mut item, "updated_at", &mut bad),
         ledger_seq: whole(&mut item, "ledger_seq", &mut bad).unwrap_or(0),
+        pending: pending(&mut item, &mut bad),
         unreadable: bad,
+    })
+}
+
+/// The row's backlog; one that does not decode reads as unreadable, so nothing is computed from it.
+fn pending(item: &mut Item, bad: &mut Vec<&'static str>) -> Vec<super::PendingEntry> {
+    let Some(value) = item.remove("pending") else {
+        return Vec::new();
+    };
+    serde_dynamo::from_attribute_value(value).unwrap_or_else(|_| {
+        bad.push("pending");
+        Vec::new()
     })
 }
 

@@ -13,6 +13,7 @@
 use super::backfill::CatalogFields;
 use super::inventory::AVAILABLE_AT_LEAST;
 use super::item::{from_item, n, s, to_item, Item};
+use super::pending::{waiting_movements, PendingEntry, PENDING_LIMIT};
 use super::{Db, DbError, InventoryItem};
 use crate::domain::reorder::sold_units;
 use crate::domain::time::{millis, rfc3339};
@@ -22,7 +23,7 @@ use crate::domain::{
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,11 @@ use std::time::{Duration, Instant};
 /// How long one request may keep retrying a contended write before answering "busy"; the
 /// write functions' timeout (template.yaml) leaves room for it.
 const RETRY_BUDGET: Duration = Duration::from_secs(20);
+
+/// The update clause that appends `:pending_entry` to a row's backlog, for writes that read the
+/// row and found a backlog on it.
+pub(super) const PENDING_APPEND: &str =
+    "pending = list_append(if_not_exists(pending, :pending_none), :pending_entry)";
 
 /// One row's change within a transaction.
 #[derive(Debug, Clone)]
@@ -172,6 +178,11 @@ impl MovementItem {
             sale_units: sold,
         }
     }
+}
+
+/// A movement's ledger item under its keys, as the engine's put and the backlog's drain write it.
+pub(super) fn movement_item(table: &str, movement: &Movement) -> Result<Item, DbError> {
+    to_item(table, &MovementItem::of(movement))
 }
 
 pub(crate) fn movement_pk(store_id: &StoreId, product_id: &ProductId) -> String {
@@ -339,6 +350,19 @@ impl Db {
                 return Ok(TxOutcome::Unreadable(unreadable));
             }
             let seen: Vec<InventoryItem> = rows.iter().flatten().cloned().collect();
+            // A full backlog takes no more entries: drain it into the ledger first (fail closed:
+            // if the ledger cannot be written, neither is the change).
+            let full: Vec<&InventoryItem> = seen
+                .iter()
+                .filter(|r| r.pending.len() >= PENDING_LIMIT)
+                .collect();
+            if !full.is_empty() {
+                for row in full {
+                    self.drain_pending(&row.store_id, &row.product_id).await?;
+                }
+                rows = self.read_rows(changes).await?;
+                continue;
+            }
             if catalog.is_none() {
                 catalog = Some(self.catalog_fields_for(&seen).await?);
             }
@@ -349,9 +373,9 @@ impl Db {
                 .map(|(change, row)| plan(change, row, context))
                 .collect();
             let mut request = self.client.transact_write_items();
-            for ((change, p), fill) in changes.iter().zip(&planned).zip(catalog) {
+            for (((change, p), fill), row) in changes.iter().zip(&planned).zip(catalog).zip(&seen) {
                 request = request
-                    .transact_items(self.row_update(change, p, context, fill.as_ref())?)
+                    .transact_items(self.row_update(change, p, context, fill.as_ref(), row)?)
                     .transact_items(self.movement_put(&p.movement)?);
             }
             for guarded in guards {
@@ -520,6 +544,7 @@ impl Db {
         p: &Planned,
         context: &MovementContext,
         fill: Option<&CatalogFields>,
+        seen: &InventoryItem,
     ) -> Result<TransactWriteItem, DbError> {
         let mut condition = String::from("attribute_exists(product_id)");
         // SET names only what this service owns: every other attribute of the row, known or
@@ -568,6 +593,20 @@ impl Db {
             }
             StockOp::Add(_) => {}
         }
+        if !seen.pending.is_empty() {
+            // The backlog is an exact log of the seqs it ends at: this movement joins it, as
+            // already written (`db::pending`).
+            let entry = PendingEntry::written(
+                &p.movement.movement_id,
+                p.movement.before(),
+                p.after,
+                context.now,
+            );
+            expression.push_str(&format!(", {PENDING_APPEND}"));
+            update = update
+                .expression_attribute_values(":pending_none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":pending_entry", entry.as_list()?);
+        }
         for (attribute, value) in fill.map(CatalogFields::present).unwrap_or_default() {
             // `name` is a reserved word, so every copied field goes through a name placeholder.
             expression.push_str(&format!(
@@ -592,10 +631,9 @@ impl Db {
     /// # Errors
     /// When the movement does not encode (never).
     pub fn movement_put(&self, movement: &Movement) -> Result<TransactWriteItem, DbError> {
-        let item = MovementItem::of(movement);
         let put = Put::builder()
             .table_name(&self.tables.ledger)
-            .set_item(Some(to_item(&self.tables.ledger, &item)?))
+            .set_item(Some(movement_item(&self.tables.ledger, movement)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| DbError::build("Put", e))?;
@@ -607,6 +645,50 @@ impl Db {
     /// # Errors
     /// On a DynamoDB failure or a corrupt item.
     pub async fn movements(
+        &self,
+        store_id: &StoreId,
+        product_id: &ProductId,
+        limit: usize,
+        start: Option<NextToken>,
+    ) -> Result<(Vec<Movement>, Option<NextToken>), DbError> {
+        // Below the cursor's seq, when there is one: the movements the page may hold.
+        let below = start.as_ref().and_then(cursor_seq);
+        let (page, row) = tokio::try_join!(
+            self.ledger_page(store_id, product_id, limit, start),
+            self.inventory_item(store_id, product_id)
+        )?;
+        let waiting: Vec<Movement> = row
+            .as_ref()
+            .map(waiting_movements)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| below.is_none_or(|below| m.seq < below))
+            .collect();
+        if waiting.is_empty() {
+            return Ok(page);
+        }
+        // The backlog holds the newest seqs; a movement both drained and still listed is one.
+        let (written, more) = page;
+        let mut merged: std::collections::BTreeMap<i64, Movement> =
+            written.into_iter().map(|m| (m.seq, m)).collect();
+        merged.extend(waiting.into_iter().map(|m| (m.seq, m)));
+        let total = merged.len();
+        let newest: Vec<Movement> = merged.into_values().rev().take(limit).collect();
+        let next = if total > limit || more.is_some() {
+            newest.last().map(|last| {
+                NextToken::from_key(std::collections::BTreeMap::from([
+                    ("pk".to_owned(), movement_pk(store_id, product_id)),
+                    ("sk".to_owned(), movement_sk(last.seq)),
+                ]))
+            })
+        } else {
+            None
+        };
+        Ok((newest, next))
+    }
+
+    /// One page of a product's written ledger rows, newest first.
+    async fn ledger_page(
         &self,
         store_id: &StoreId,
         product_id: &ProductId,
@@ -640,6 +722,11 @@ impl Db {
             .await?;
         Ok((page.items, page.next))
     }
+}
+
+/// The seq a history cursor stops at.
+fn cursor_seq(token: &NextToken) -> Option<i64> {
+    token.get("sk")?.strip_prefix("SEQ#")?.parse().ok()
 }
 
 /// Checks that a history cursor belongs to this product's ledger.

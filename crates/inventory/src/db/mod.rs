@@ -11,6 +11,7 @@ mod ledger;
 mod locations;
 mod meter;
 mod orders;
+mod pending;
 mod products;
 mod records;
 mod reservations;
@@ -30,6 +31,9 @@ pub use ledger::{
 pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
 pub use orders::{OrderError, OrderQuery};
+pub use pending::{
+    waiting_movements, Blind, Drained, PendingEntry, DRAIN_EVERY, PENDING_INDEX, PENDING_LIMIT,
+};
 pub use products::Product;
 pub use records::{
     NewRow, OpeningWrites, ProductStock, RowAt, RowCreate, SettingsEdit, MAX_LOCATION_READS,

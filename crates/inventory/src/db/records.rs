@@ -400,7 +400,7 @@ impl Db {
                 },
                 now,
             );
-            let update = self.settings_update(&current, &after, seq, now)?;
+            let update = self.settings_update(&current, &after, &movement, now)?;
             let sent = self
                 .client
                 .transact_write_items()
@@ -450,9 +450,14 @@ impl Db {
         &self,
         row: &InventoryItem,
         after: &Settings,
-        seq: i64,
+        movement: &Movement,
         now: DateTime<Utc>,
     ) -> Result<TransactWriteItem, DbError> {
+        let seq = movement.seq;
+        // A row with a backlog gets this entry on it too, keeping its log exact (`db::pending`).
+        let pending = (!row.pending.is_empty()).then(|| {
+            super::PendingEntry::written(&movement.movement_id, row.stock(), row.stock(), now)
+        });
         // Reserved and available are written as read, so a legacy row migrates with its first
         // entry, as it does with its first stock change.
         let mut expression = String::from(
@@ -476,6 +481,12 @@ impl Db {
         } else {
             condition.push_str(" AND ledger_seq = :seen");
             update = update.expression_attribute_values(":seen", n(seq - 1));
+        }
+        if let Some(entry) = &pending {
+            expression.push_str(&format!(", {}", super::ledger::PENDING_APPEND));
+            update = update
+                .expression_attribute_values(":pending_none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":pending_entry", entry.as_list()?);
         }
         for (name, value) in setting_values(after) {
             // Placeholders for every name: `location` is one of DynamoDB's reserved words.
