@@ -4,7 +4,7 @@ use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
     Applied, Attempts, Blind, Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext,
-    Product, Retry, RowChange, TxOutcome,
+    Product, Retry, RowChange, TxOutcome, RETRY_BUDGET,
 };
 use crate::domain::{
     Fingerprint, IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal,
@@ -272,28 +272,21 @@ pub(super) async fn apply_change(
     idempotent: Option<Idempotent>,
     attempts: Attempts,
 ) -> Result<Changed, ApiError> {
-    // Without a key, a change that needs no reservation item is one blind conditional write
-    // (`db::pending`); whatever that path declines, the engine below decides.
-    if idempotent.is_none() && attempts != Attempts::Once {
-        match app.db.blind_change(&change, context).await? {
-            Blind::Applied(applied, backlog) => {
-                app.db.settle(&applied, backlog).await;
-                log_change(&change, context, &applied);
-                return Ok(Changed::Applied(applied));
-            }
-            Blind::LocationInactive => return Err(super::location_inactive(&change.store_id)),
-            Blind::Declined => {}
+    let outcome = if idempotent.is_none() && attempts != Attempts::Once {
+        match blind_first(app, &change, context, attempts).await? {
+            Ok(applied) => return Ok(Changed::Applied(applied)),
+            Err(outcome) => outcome,
         }
-    }
-    let guards = match &idempotent {
-        Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
-        None => Vec::new(),
+    } else {
+        let guards = match &idempotent {
+            Some(idempotent) => vec![app.db.claim_idempotency_key(idempotent, app.clock.now())?],
+            None => Vec::new(),
+        };
+        app.db
+            .transact_with(std::slice::from_ref(&change), context, &guards, attempts)
+            .await?
     };
-    match app
-        .db
-        .transact_with(std::slice::from_ref(&change), context, &guards, attempts)
-        .await?
-    {
+    match outcome {
         TxOutcome::Applied(mut applied) => {
             let applied = applied
                 .pop()
@@ -335,6 +328,53 @@ pub(super) async fn apply_change(
             None => Err(ApiError::Contended),
         },
         TxOutcome::Contended | TxOutcome::GuardFailed { .. } => Err(ApiError::Contended),
+    }
+}
+
+/// A change without a key: the blind conditional write (`db::pending`), and when that declines
+/// (a refusal to answer exactly, a row to migrate or backfill, a full backlog), one attempt of the
+/// engine. An engine attempt that another writer beat goes back to the blind write, which the
+/// winner may have made possible, with backoff, within the request's budget: so writers to a row
+/// that the engine must first migrate do not queue behind each other's reads once it has.
+async fn blind_first(
+    app: &App,
+    change: &RowChange,
+    context: &MovementContext,
+    attempts: Attempts,
+) -> Result<Result<Box<Applied>, TxOutcome>, ApiError> {
+    let deadline = match attempts {
+        Attempts::Until(deadline) => deadline,
+        Attempts::UntilBudget | Attempts::Once => std::time::Instant::now() + RETRY_BUDGET,
+    };
+    let mut delays = crate::backoff::jittered(
+        std::time::Duration::from_millis(2),
+        std::time::Duration::from_millis(80),
+        Some(RETRY_BUDGET),
+    );
+    loop {
+        match app.db.blind_change(change, context).await? {
+            Blind::Applied(applied, backlog) => {
+                app.db.settle(&applied, backlog).await;
+                log_change(change, context, &applied);
+                return Ok(Ok(applied));
+            }
+            Blind::LocationInactive => {
+                return Ok(Err(TxOutcome::GuardFailed {
+                    guard: Guard::LocationActive,
+                    existing: None,
+                }))
+            }
+            Blind::Declined => {}
+        }
+        let outcome = app
+            .db
+            .transact_with(std::slice::from_ref(change), context, &[], Attempts::Once)
+            .await?;
+        let retry = matches!(outcome, TxOutcome::Contended) && std::time::Instant::now() < deadline;
+        match delays.next().filter(|_| retry) {
+            Some(delay) => tokio::time::sleep(delay).await,
+            None => return Ok(Err(outcome)),
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 /// How long one request may keep retrying a contended write before answering "busy"; the
 /// write functions' timeout (template.yaml) leaves room for it.
-const RETRY_BUDGET: Duration = Duration::from_secs(20);
+pub const RETRY_BUDGET: Duration = Duration::from_secs(20);
 
 /// The update clause that appends `:pending_entry` to a row's backlog, for writes that read the
 /// row and found a backlog on it.

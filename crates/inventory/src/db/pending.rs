@@ -223,26 +223,29 @@ type BlindExpression = (&'static str, &'static str, Vec<(&'static str, i64)>);
 /// The update expression, condition and values of one blind change, or `None` for the
 /// operations of reservations and orders (they stay transactions with their reservation item).
 fn blind_expression(op: StockOp) -> Option<BlindExpression> {
+    // A legacy row (no reserved or available stock) migrates with its first change, as it does
+    // through the engine: reserved 0, available what is on hand.
+    const ADD: &str = "current_stock = current_stock + :d, \
+         available_stock = if_not_exists(available_stock, current_stock) + :d";
     match op {
         StockOp::Add(d) if d < 0 => Some((
-            "current_stock = current_stock + :d, available_stock = available_stock + :d",
-            " AND available_stock >= :q",
+            ADD,
+            " AND ((attribute_not_exists(available_stock) AND current_stock >= :q) OR available_stock >= :q)",
             vec![(":d", d), (":q", -d)],
         )),
-        StockOp::Add(d) => Some((
-            "current_stock = current_stock + :d, available_stock = available_stock + :d",
-            "",
-            vec![(":d", d)],
-        )),
+        StockOp::Add(d) => Some((ADD, "", vec![(":d", d)])),
         StockOp::Set {
             new_stock,
             expected,
         } => Some((
-            "current_stock = :new, available_stock = :new - reserved_stock",
-            " AND current_stock = :expected AND reserved_stock <= :new",
+            "current_stock = :new, available_stock = :new - if_not_exists(reserved_stock, :zero)",
+            " AND current_stock = :expected \
+             AND (attribute_not_exists(reserved_stock) OR reserved_stock <= :new)",
             vec![(":new", new_stock), (":expected", expected)],
         )),
-        StockOp::Reserve(_) | StockOp::Release(_) | StockOp::Commit(_) | StockOp::Deduct(_) => None,
+        StockOp::Reserve(_) | StockOp::Release(_) | StockOp::Commit(_) | StockOp::Deduct(_) => {
+            None
+        }
     }
 }
 
@@ -266,9 +269,10 @@ impl Db {
     /// Applies one row's change with one conditional UpdateItem and no read of the row (after a
     /// strongly consistent read of its location), its movement appended to the row's backlog.
     ///
-    /// Only rows this service has fully written take it: the condition asks for numeric
-    /// quantities and the copied catalog fields, so a legacy row, a row of the wrong types or a
-    /// row lacking its catalog copy is declined and goes through the engine, which migrates it.
+    /// A row of the wrong types, or one lacking the catalog fields this service copies onto rows,
+    /// is declined (the condition asks for numeric quantities and the copies) and goes through the
+    /// engine, which refuses the first and backfills the second. A legacy row without reserved
+    /// or available stock migrates here, as it would there.
     ///
     /// # Errors
     /// On a DynamoDB failure.
@@ -313,7 +317,9 @@ impl Db {
         };
         let condition = format!(
             "attribute_exists(product_id) AND attribute_type(current_stock, :num) \
-             AND attribute_type(reserved_stock, :num) AND attribute_type(available_stock, :num) \
+             AND (attribute_not_exists(reserved_stock) OR attribute_type(reserved_stock, :num)) \
+             AND (attribute_not_exists(available_stock) OR attribute_type(available_stock, :num)) \
+             AND (attribute_exists(available_stock) OR attribute_not_exists(reserved_stock)) \
              AND attribute_exists(#name) AND attribute_exists(brand) AND attribute_exists(category) \
              AND attribute_exists(#unit) AND attribute_exists(barcode) \
              AND (attribute_not_exists(pending) OR size(pending) < :limit){op_condition}"
@@ -325,7 +331,8 @@ impl Db {
             .key("store_id", s(change.store_id.as_str()))
             .key("product_id", s(change.product_id.as_str()))
             .update_expression(format!(
-                "SET {set}, ledger_seq = if_not_exists(ledger_seq, :zero) + :one, updated_at = :now, \
+                "SET {set}, reserved_stock = if_not_exists(reserved_stock, :zero), \
+                 ledger_seq = if_not_exists(ledger_seq, :zero) + :one, updated_at = :now, \
                  pending = list_append(if_not_exists(pending, :none), :entry), \
                  pending_since = if_not_exists(pending_since, :since), pending_shard = :shard"
             ))
