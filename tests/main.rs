@@ -32,4 +32,5 @@ mod reserving;
 mod runtime_loop;
 mod stock;
 mod template;
+mod tls;
 mod views;

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod aws;
 pub mod backoff;
 pub mod db;
 pub mod domain;

@@ -26,7 +26,7 @@ pub use inventory::{
 };
 pub use ledger::{
     check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
-    RowChange, SettingsChange, TxOutcome,
+    RowChange, SettingsChange, TxOutcome, RETRY_BUDGET,
 };
 pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};
@@ -151,15 +151,14 @@ impl Db {
 pub async fn client_from_env() -> Client {
     match std::env::var("DYNAMODB_ENDPOINT") {
         Ok(endpoint) => local_client(&endpoint).await,
-        Err(_) => {
-            Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-        }
+        Err(_) => Client::new(&crate::aws::config().await),
     }
 }
 
 /// A client for DynamoDB Local at `endpoint`. It accepts any credentials (run with `-sharedDb`).
 pub async fn local_client(endpoint: &str) -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::aws::https_client(&[]))
         .region("us-east-1")
         .endpoint_url(endpoint)
         .test_credentials()

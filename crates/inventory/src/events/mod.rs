@@ -22,7 +22,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
     let tables = crate::db::Tables::from_env()?;
     let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| "EVENT_BUS_NAME is not set")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = crate::aws::config().await;
     let publisher = EventBridge::new(aws_sdk_eventbridge::Client::new(&config), bus);
     let metrics = crate::telemetry::metrics::Metrics::from_env();
     let (publisher, tables, metrics) = (&publisher, &tables, &metrics);
