@@ -364,6 +364,12 @@ async fn blind_first(
                     existing: None,
                 }))
             }
+            Blind::Refused(refused) => return Ok(Err(TxOutcome::Refused(vec![*refused]))),
+            // Audit fails closed: the change waits for the backlog to drain, or fails with it.
+            Blind::Full(row) => {
+                app.db.drain_image(&row).await?;
+                continue;
+            }
             Blind::Declined => {}
         }
         let outcome = app

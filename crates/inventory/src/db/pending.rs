@@ -35,7 +35,7 @@
 //! stream) see a contended change when it is drained, seconds later.
 
 use super::item::{n, s, Item};
-use super::ledger::{movement_item, Applied, Movement, MovementContext, RowChange};
+use super::ledger::{movement_item, Applied, Movement, MovementContext, RefusedRow, RowChange};
 use super::{Db, DbError, InventoryItem};
 use crate::domain::time::{millis, rfc3339};
 use crate::domain::{
@@ -43,7 +43,9 @@ use crate::domain::{
     Stock, StockOp, StoreId,
 };
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -211,8 +213,15 @@ pub enum Blind {
     Applied(Box<Applied>, usize),
     /// The row's location is inactive; nothing was written.
     LocationInactive,
-    /// Not for this path (an operation it does not take), or its condition failed: a missing or
-    /// legacy row, a refusal, a full backlog. Nothing was written; the engine decides.
+    /// The row as it is does not allow the change (from the failed write's image): nothing was
+    /// written, and this is the answer.
+    Refused(Box<RefusedRow>),
+    /// The row's backlog is full: nothing was written; drain it ([`Db::drain_image`]) and try
+    /// again.
+    Full(Box<InventoryItem>),
+    /// Not for this path: an operation it does not take, a missing row, or a row it does not
+    /// write (quantities of the wrong type, catalog copies missing). Nothing was written; the
+    /// engine decides.
     Declined,
 }
 
@@ -348,7 +357,8 @@ impl Db {
             .expression_attribute_values(":entry", entry.as_list()?)
             .expression_attribute_values(":since", n(context.now.timestamp_millis()))
             .expression_attribute_values(":shard", s(PENDING_SHARD))
-            .return_values(ReturnValue::AllNew);
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         for (name, value) in values {
             update = update.expression_attribute_values(name, n(value));
         }
@@ -356,9 +366,11 @@ impl Db {
             Ok(out) => out,
             Err(error) => {
                 return match error.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
-                        Ok(Blind::Declined)
-                    }
+                    Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(failed
+                        .item()
+                        .cloned()
+                        .and_then(|old| InventoryItem::read(&self.tables.inventory, old))
+                        .map_or(Blind::Declined, |row| declined(change, row))),
                     _ => Err(DbError::sdk("UpdateItem", error)),
                 };
             }
@@ -397,9 +409,7 @@ impl Db {
         let result = if backlog == 1 {
             self.settle_alone(&applied.movement).await
         } else if backlog % DRAIN_EVERY == 0 {
-            self.drain_pending(&applied.item.store_id, &applied.item.product_id)
-                .await
-                .map(|_| ())
+            self.drain_image(&applied.item).await.map(|_| ())
         } else {
             Ok(())
         };
@@ -454,13 +464,23 @@ impl Db {
         store_id: &StoreId,
         product_id: &ProductId,
     ) -> Result<usize, DbError> {
-        let Some(row) = self.inventory_item(store_id, product_id).await? else {
-            return Ok(0);
-        };
+        match self.inventory_item(store_id, product_id).await? {
+            Some(row) => self.drain_image(&row).await,
+            None => Ok(0),
+        }
+    }
+
+    /// As [`Db::drain_pending`], from an image of the row already in hand (a write's new or old
+    /// image): its waiting movements are written and removed, whatever came after it.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure.
+    pub async fn drain_image(&self, row: &InventoryItem) -> Result<usize, DbError> {
+        let (store_id, product_id) = (&row.store_id, &row.product_id);
         let Some(first) = row.pending.first() else {
             return Ok(0);
         };
-        let movements = waiting_movements(&row);
+        let movements = waiting_movements(row);
         for chunk in movements.chunks(PUTS_PER_CALL) {
             let mut requests = Vec::with_capacity(chunk.len());
             for movement in chunk {
@@ -592,6 +612,25 @@ impl Db {
             };
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// Why a blind write's condition failed, from the row as it was: a full backlog, a refusal to
+/// answer from this image, or a row the engine must handle.
+fn declined(change: &RowChange, row: InventoryItem) -> Blind {
+    if row.quantities_unreadable() || row.lacks_catalog_fields() {
+        return Blind::Declined;
+    }
+    if row.pending.len() >= PENDING_LIMIT {
+        return Blind::Full(Box::new(row));
+    }
+    match row.stock().apply(change.op) {
+        Err(refusal) => Blind::Refused(Box::new(RefusedRow {
+            change: change.clone(),
+            refusal,
+            row,
+        })),
+        Ok(_) => Blind::Declined,
     }
 }
 
