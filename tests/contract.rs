@@ -268,24 +268,8 @@ async fn every_sample_event_replays_through_its_function_against_demo_data() {
 
     // The drain's scheduled pass writes the ledger row of a movement left waiting on its row
     // for two minutes (a writer that could not settle it).
-    let waiting = app
-        .app
-        .db
-        .blind_change(
-            &inventory::db::RowChange {
-                store_id: inventory::domain::StoreId::parse("store-blr-001").expect("store"),
-                product_id: inventory::domain::ProductId::parse("prd-0004").expect("product"),
-                op: inventory::domain::StockOp::Add(1),
-            },
-            &inventory::db::MovementContext::new(
-                inventory::domain::MovementType::StockUpdate,
-                inventory::domain::Actor::anonymous(),
-                app.app.clock.now(),
-            ),
-        )
-        .await
-        .expect("written");
-    assert!(matches!(waiting, inventory::db::Blind::Applied(..)));
+    app.given_waiting_movement("store-blr-001", "prd-0004", 1, app.app.clock.now())
+        .await;
     app.app.clock.advance(chrono::Duration::minutes(2));
     let drained = inventory::drain::handle(&app.app, event_json("drain-ledger")).await;
     assert_eq!(

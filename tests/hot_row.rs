@@ -28,27 +28,22 @@ fn key() -> (StoreId, ProductId) {
     )
 }
 
-/// A change written by the blind path and never settled: what a writer leaves behind when other
-/// writers keep the row busy, or its settling call fails.
+/// A change written by the blind path and never settled.
 async fn unsettled(app: &TestApp, delta: i64) {
+    app.given_waiting_movement("s1", "p1", delta, app.app.clock.now())
+        .await;
+}
+
+/// What drain-ledger does, until the row has no backlog.
+async fn drain_all(app: &TestApp) {
     let (store_id, product_id) = key();
-    let change = RowChange {
-        store_id,
-        product_id,
-        op: StockOp::Add(delta),
-    };
-    let context = MovementContext::new(
-        MovementType::StockUpdate,
-        Actor::anonymous(),
-        app.app.clock.now(),
-    );
-    let written = app
-        .app
-        .db
-        .blind_change(&change, &context)
-        .await
-        .expect("written");
-    assert!(matches!(written, Blind::Applied(..)), "{written:?}");
+    while !row(app).await.pending.is_empty() {
+        app.app
+            .db
+            .drain_pending(&store_id, &product_id)
+            .await
+            .expect("drains");
+    }
 }
 
 async fn row(app: &TestApp) -> InventoryItem {
@@ -213,14 +208,7 @@ async fn sixty_four_concurrent_buyers_of_one_row_never_oversell_and_none_is_told
         applied + 1,
         "each sale once, plus the first change"
     );
-    let (store_id, product_id) = key();
-    while !row(&app).await.pending.is_empty() {
-        app.app
-            .db
-            .drain_pending(&store_id, &product_id)
-            .await
-            .expect("drains");
-    }
+    drain_all(&app).await;
     let ledger = ledger_rows(&app).await;
     assert_exact_log(&ledger, &row(&app).await);
     let drained_history = history(&app, 25).await;
@@ -279,14 +267,7 @@ async fn blind_changes_the_engine_and_settings_edits_racing_on_one_row_keep_one_
         assert_eq!(response.status, 201, "{}", response.text);
     }
 
-    let (store_id, product_id) = key();
-    while !row(&app).await.pending.is_empty() {
-        app.app
-            .db
-            .drain_pending(&store_id, &product_id)
-            .await
-            .expect("drains");
-    }
+    drain_all(&app).await;
     let stored = row(&app).await;
     assert_eq!(
         (

@@ -5,9 +5,8 @@
 //! The binaries come from the same build as this test (`make unit` builds them first with
 //! `cargo build --workspace --all-targets`); a missing one fails the test, naming the command.
 
-use inventory::db::{Blind, MovementContext, RowChange};
 use inventory::domain::ReserveRequest;
-use inventory::domain::{Actor, MovementType, OrderId, ProductId, Quantity, StockOp, StoreId};
+use inventory::domain::{Actor, OrderId, ProductId, Quantity, StoreId};
 use inventory::endpoints::Endpoint;
 use inventory_local::lambda::{LambdaCommand, LocalLambda};
 use inventory_local::runtime_api::Outcome;
@@ -136,24 +135,9 @@ impl Side {
     /// drain failed, or other writers kept the row busy), made `age` ago so the scheduled drain
     /// finds it overdue.
     async fn backlog(&self, age: chrono::Duration) {
-        let change = RowChange {
-            store_id: StoreId::parse("store-blr-001").expect("store"),
-            product_id: ProductId::parse("prd-0004").expect("product"),
-            op: StockOp::Add(1),
-        };
-        let context = MovementContext::new(
-            MovementType::StockUpdate,
-            Actor::anonymous(),
-            chrono::Utc::now() - age,
-        );
-        let written = self
-            .app
-            .app
-            .db
-            .blind_change(&change, &context)
-            .await
-            .expect("written");
-        assert!(matches!(written, Blind::Applied(..)), "{written:?}");
+        self.app
+            .given_waiting_movement("store-blr-001", "prd-0004", 1, chrono::Utc::now() - age)
+            .await;
     }
 
     async fn stop(self) {

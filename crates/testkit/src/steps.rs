@@ -316,6 +316,33 @@ impl TestApp {
         assert_eq!(deleted.status, 200, "{}", deleted.text);
     }
 
+    /// A stock change of `delta` written by the blind path at `at` and never settled: what a
+    /// writer leaves waiting on the row when other writers keep it busy or its own drain fails
+    /// (`inventory::db::pending`).
+    pub async fn given_waiting_movement(
+        &self,
+        store: &str,
+        product: &str,
+        delta: i64,
+        at: DateTime<Utc>,
+    ) {
+        use inventory::db::{Blind, MovementContext, RowChange};
+        use inventory::domain::{Actor, MovementType, ProductId, StockOp, StoreId};
+        let change = RowChange {
+            store_id: StoreId::parse(store).expect("store id"),
+            product_id: ProductId::parse(product).expect("product id"),
+            op: StockOp::Add(delta),
+        };
+        let context = MovementContext::new(MovementType::StockUpdate, Actor::anonymous(), at);
+        let written = self
+            .app
+            .db
+            .blind_change(&change, &context)
+            .await
+            .expect("written");
+        assert!(matches!(written, Blind::Applied(..)), "{written:?}");
+    }
+
     /// Writes an item exactly as given, into `table`: a row as another system left it.
     pub async fn given_item(
         &self,

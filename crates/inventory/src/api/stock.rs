@@ -367,8 +367,20 @@ async fn blind_first(
             Blind::Refused(refused) => return Ok(Err(TxOutcome::Refused(vec![*refused]))),
             // Audit fails closed: the change waits for the backlog to drain, or fails with it.
             Blind::Full(row) => {
-                app.db.drain_image(&row).await?;
-                continue;
+                if app.db.drain_image(&row).await? > 0 {
+                    continue;
+                }
+                // Another drainer holds the row: wait for it.
+                match delays
+                    .next()
+                    .filter(|_| std::time::Instant::now() < deadline)
+                {
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => return Ok(Err(TxOutcome::Contended)),
+                }
             }
             Blind::Declined => {}
         }
