@@ -5,8 +5,9 @@
 //!   and nothing is applied, so a client never has to work out which half of a typo went in.
 //! - Every line's store must be the caller's: a line for another store refuses the whole request
 //!   (403), before anything is applied.
-//! - Then each line is one ledger transaction (`stock::apply_change`, as `PUT .../stock` and
-//!   `POST .../adjust` use it), answered in request order as `applied` (the row after it and its
+//! - Then each line is one change with its audit record (`stock::apply_change`, as `PUT .../stock`
+//!   and `POST .../adjust` use it: a blind write without a key, a ledger transaction with one),
+//!   answered in request order as `applied` (the row after it and its
 //!   movement's sequence number), `rejected` (the single route's 4xx code and message: nothing
 //!   written) or `failed` (the service could not finish it in time: retry the request).
 //! - Lines of distinct rows run up to [`CONCURRENCY`] at a time; the lines of one row run one
