@@ -23,7 +23,7 @@ stop:
 test: lint unit scripts-test fuzz
 
 HEAVY_PORT ?= 8001
-HEAVY := test(/^load::|^model::|fifty_concurrent|sixty_four_concurrent|racing_on_one_row|twenty_times_concurrently|racing_a_cancel|concurrent_sends/)
+HEAVY := test(/^load::|^model::|fifty_concurrent|sixty_four_concurrent|racing_on_one_row|racing_on_every_line|twenty_times_concurrently|racing_a_cancel|concurrent_sends/)
 # Tests that write thousands of items: after the heavy ones, so the data they leave never slows
 # a contention budget (10,050 sales before the 50-buyer test once left it 18 sold and 32 busy).
 BULKY := test(/more_sales_than_one_request_reads/)
