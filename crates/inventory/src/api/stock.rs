@@ -3,8 +3,8 @@
 use super::views::{RowView, View};
 use crate::auth::Caller;
 use crate::db::{
-    Applied, Attempts, Blind, Guard, Idempotent, InventoryItem, KeyedOperation, MovementContext,
-    Product, Retry, RowChange, TxOutcome, RETRY_BUDGET,
+    conflict_backoff, Applied, Attempts, Blind, Guard, Idempotent, InventoryItem, KeyedOperation,
+    MovementContext, Product, Retry, RowChange, TxOutcome, RETRY_BUDGET,
 };
 use crate::domain::{
     Fingerprint, IdempotencyKey, InvalidValue, MovementType, ProductId, Quantity, Refusal,
@@ -346,11 +346,7 @@ async fn blind_first(
         Attempts::Until(deadline) => deadline,
         Attempts::UntilBudget | Attempts::Once => std::time::Instant::now() + RETRY_BUDGET,
     };
-    let mut delays = crate::backoff::jittered(
-        std::time::Duration::from_millis(2),
-        std::time::Duration::from_millis(80),
-        Some(RETRY_BUDGET),
-    );
+    let mut delays = conflict_backoff();
     loop {
         match app.db.blind_change(change, context).await? {
             Blind::Applied(applied, backlog) => {

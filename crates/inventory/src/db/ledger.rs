@@ -23,7 +23,7 @@ use crate::domain::{
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,11 +32,6 @@ use std::time::{Duration, Instant};
 /// How long one request may keep retrying a contended write before answering "busy"; the
 /// write functions' timeout (template.yaml) leaves room for it.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(20);
-
-/// The update clause that appends `:pending_entry` to a row's backlog, for writes that read the
-/// row and found a backlog on it.
-pub(super) const PENDING_APPEND: &str =
-    "pending = list_append(if_not_exists(pending, :pending_none), :pending_entry)";
 
 /// One row's change within a transaction.
 #[derive(Debug, Clone)]
@@ -282,7 +277,7 @@ pub enum Attempts {
 /// classifier (`aws_runtime::retries::classifiers::THROTTLING_ERRORS`) already lists
 /// `ThrottlingException`, `ProvisionedThroughputExceededException`, `RequestLimitExceeded` and
 /// `TransactionInProgressException`; retrying those here too would multiply the attempts.
-fn conflict_backoff() -> impl Iterator<Item = Duration> {
+pub fn conflict_backoff() -> impl Iterator<Item = Duration> {
     crate::backoff::jittered(
         Duration::from_millis(2),
         Duration::from_millis(80),
@@ -358,7 +353,7 @@ impl Db {
                 .collect();
             if !full.is_empty() {
                 for row in full {
-                    self.drain_pending(&row.store_id, &row.product_id).await?;
+                    self.drain_image(row).await?;
                 }
                 rows = self.read_rows(changes).await?;
                 continue;
@@ -596,16 +591,13 @@ impl Db {
         if !seen.pending.is_empty() {
             // The backlog is an exact log of the seqs it ends at: this movement joins it, as
             // already written (`db::pending`).
-            let entry = PendingEntry::written(
+            update = PendingEntry::written(
                 &p.movement.movement_id,
                 p.movement.before(),
                 p.after,
                 context.now,
-            );
-            expression.push_str(&format!(", {PENDING_APPEND}"));
-            update = update
-                .expression_attribute_values(":pending_none", AttributeValue::L(Vec::new()))
-                .expression_attribute_values(":pending_entry", entry.as_list()?);
+            )
+            .append_to(update, &mut expression)?;
         }
         for (attribute, value) in fill.map(CatalogFields::present).unwrap_or_default() {
             // `name` is a reserved word, so every copied field goes through a name placeholder.

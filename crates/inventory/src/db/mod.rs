@@ -25,8 +25,8 @@ pub use inventory::{
     check_inventory_cursor, InventoryItem, RowFilter, StoreRows, MAX_JOIN_CALLS, MAX_STORE_PAGES,
 };
 pub use ledger::{
-    check_history_cursor, Applied, Attempts, Guard, Guarded, Movement, MovementContext, RefusedRow,
-    RowChange, SettingsChange, TxOutcome, RETRY_BUDGET,
+    check_history_cursor, conflict_backoff, Applied, Attempts, Guard, Guarded, Movement,
+    MovementContext, RefusedRow, RowChange, SettingsChange, TxOutcome, RETRY_BUDGET,
 };
 pub use locations::{check_locations_cursor, LocationFields, LocationWrite};
 pub use meter::{Meter, Usage};

@@ -125,6 +125,22 @@ impl PendingEntry {
         }
     }
 
+    /// `update` with this entry appended to the row's backlog (`expression` gets its clause):
+    /// for the writes that read the row, found a backlog on it, and write their ledger row
+    /// themselves.
+    pub(crate) fn append_to(
+        &self,
+        update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+        expression: &mut String,
+    ) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder, DbError> {
+        expression.push_str(
+            ", pending = list_append(if_not_exists(pending, :pending_none), :pending_entry)",
+        );
+        Ok(update
+            .expression_attribute_values(":pending_none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":pending_entry", self.as_list()?))
+    }
+
     /// The attribute value appended to the row: a list of this one entry.
     pub(crate) fn as_list(&self) -> Result<AttributeValue, DbError> {
         let value: AttributeValue =
@@ -181,34 +197,37 @@ pub fn waiting(row: &InventoryItem) -> Vec<Waiting<'_>> {
 /// The ledger rows the row's backlog still owes, oldest first.
 pub fn waiting_movements(row: &InventoryItem) -> Vec<Movement> {
     waiting(row)
-        .into_iter()
-        .filter_map(|w| {
-            let record = w.entry.unwritten.as_ref()?;
-            Some(Movement {
-                movement_id: w.entry.id.clone(),
-                store_id: row.store_id.clone(),
-                product_id: row.product_id.clone(),
-                seq: w.seq,
-                movement_type: record.movement_type,
-                delta: record.delta,
-                current_before: w.before.current,
-                current_after: w.after.current,
-                reserved_before: w.before.reserved,
-                reserved_after: w.after.reserved,
-                available_before: w.before.available,
-                available_after: w.after.available,
-                actor: record.actor.clone(),
-                reason: record.reason.clone(),
-                reference: record.reference.clone(),
-                adjustment_type: record.adjustment_type,
-                reservation_id: record.reservation_id.clone(),
-                order_id: record.order_id.clone(),
-                sale: record.sale,
-                settings: None,
-                created_at: w.entry.at,
-            })
-        })
+        .iter()
+        .filter_map(|w| movement_of(row, w))
         .collect()
+}
+
+/// A waiting entry's ledger row; `None` when it was written with its change.
+fn movement_of(row: &InventoryItem, w: &Waiting<'_>) -> Option<Movement> {
+    let record = w.entry.unwritten.as_ref()?;
+    Some(Movement {
+        movement_id: w.entry.id.clone(),
+        store_id: row.store_id.clone(),
+        product_id: row.product_id.clone(),
+        seq: w.seq,
+        movement_type: record.movement_type,
+        delta: record.delta,
+        current_before: w.before.current,
+        current_after: w.after.current,
+        reserved_before: w.before.reserved,
+        reserved_after: w.after.reserved,
+        available_before: w.before.available,
+        available_after: w.after.available,
+        actor: record.actor.clone(),
+        reason: record.reason.clone(),
+        reference: record.reference.clone(),
+        adjustment_type: record.adjustment_type,
+        reservation_id: record.reservation_id.clone(),
+        order_id: record.order_id.clone(),
+        sale: record.sale,
+        settings: None,
+        created_at: w.entry.at,
+    })
 }
 
 /// How a blind write ended.
@@ -339,11 +358,7 @@ impl Db {
              AND (attribute_not_exists(pending) OR size(pending) < :limit){op_condition}"
         );
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(change.store_id.as_str()))
-            .key("product_id", s(change.product_id.as_str()))
+            .row_update_item(&change.store_id, &change.product_id)
             .update_expression(format!(
                 "SET {set}, reserved_stock = if_not_exists(reserved_stock, :zero), \
                  ledger_seq = if_not_exists(ledger_seq, :zero) + :one, updated_at = :now, \
@@ -389,9 +404,11 @@ impl Db {
                 source: "the update returned no readable row".into(),
             })?;
         let backlog = row.pending.len();
-        let movement = waiting_movements(&row)
-            .into_iter()
-            .find(|m| m.movement_id == entry.id)
+        // The new image ends with this change's entry: its movement is the last one.
+        let movement = waiting(&row)
+            .pop()
+            .filter(|w| w.entry.id == entry.id)
+            .and_then(|w| movement_of(&row, &w))
             .ok_or_else(|| DbError::Sdk {
                 operation: "UpdateItem",
                 code: "NoEntry".into(),
@@ -437,11 +454,7 @@ impl Db {
             .await
             .map_err(|e| DbError::sdk("PutItem", e))?;
         let cleared = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(movement.store_id.as_str()))
-            .key("product_id", s(movement.product_id.as_str()))
+            .row_update_item(&movement.store_id, &movement.product_id)
             .update_expression("REMOVE pending, pending_since, pending_shard")
             .condition_expression("ledger_seq = :seq AND size(pending) = :one")
             .expression_attribute_values(":seq", n(movement.seq))
@@ -459,7 +472,8 @@ impl Db {
     /// Writes the ledger rows of a row's waiting movements and removes them from the row.
     /// Safe to run at any time and concurrently: a ledger row's content is fixed by its seq, so
     /// a repeat writes the same row, and entries are removed only while the list still starts
-    /// with them. Returns how many entries it removed.
+    /// with them. Returns how many entries it removed. It starts with its claim, whose condition
+    /// also says whether anything waits: no read of the row comes first.
     ///
     /// # Errors
     /// On a DynamoDB failure; the backlog is then left as it was, or partly written (and the
@@ -469,33 +483,13 @@ impl Db {
         store_id: &StoreId,
         product_id: &ProductId,
     ) -> Result<usize, DbError> {
-        match self.inventory_item(store_id, product_id).await? {
-            Some(row) => self.drain_image(&row).await,
-            None => Ok(0),
-        }
-    }
-
-    /// As [`Db::drain_pending`], from an image of the row already in hand (a write's new or old
-    /// image): its waiting movements are written and removed, whatever came after it.
-    ///
-    /// # Errors
-    /// On a DynamoDB failure.
-    pub async fn drain_image(&self, row: &InventoryItem) -> Result<usize, DbError> {
-        if row.pending.is_empty() {
-            return Ok(0);
-        }
-        let (store_id, product_id) = (&row.store_id, &row.product_id);
         // One drainer at a time: drains of one backlog running side by side would each write
         // all of it (measured: 953 BatchWriteItem calls for 400 changes at 64 in flight). The
         // claim's new image is the backlog this drain writes.
         let now = chrono::Utc::now().timestamp_millis();
         let lease = i64::try_from(DRAIN_LEASE.as_millis()).unwrap_or(i64::MAX);
         let claimed = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(store_id.as_str()))
-            .key("product_id", s(product_id.as_str()))
+            .row_update_item(store_id, product_id)
             .update_expression("SET drain_lease = :until")
             .condition_expression(
                 "size(pending) > :zero AND (attribute_not_exists(drain_lease) OR drain_lease < :now)",
@@ -535,11 +529,7 @@ impl Db {
             self.write_all(requests).await?;
         }
         let all = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(store_id.as_str()))
-            .key("product_id", s(product_id.as_str()))
+            .row_update_item(store_id, product_id)
             .update_expression("REMOVE pending, pending_since, pending_shard, drain_lease")
             .condition_expression("ledger_seq = :seq AND pending[0].id = :first")
             .expression_attribute_values(":seq", n(row.ledger_seq))
@@ -557,11 +547,7 @@ impl Db {
             .map(|i| format!("pending[{i}]"))
             .collect();
         let prefix = self
-            .client
-            .update_item()
-            .table_name(&self.tables.inventory)
-            .key("store_id", s(store_id.as_str()))
-            .key("product_id", s(product_id.as_str()))
+            .row_update_item(store_id, product_id)
             .update_expression(format!(
                 "REMOVE {}, drain_lease SET pending_since = :since",
                 removed.join(", ")
@@ -577,6 +563,18 @@ impl Db {
             Err(e) if is_condition_failed(&e) => Ok(0),
             Err(e) => Err(DbError::sdk("UpdateItem", e)),
         }
+    }
+
+    /// As [`Db::drain_pending`], for a row whose image is in hand (a write's new or old image):
+    /// nothing to do when that image holds no backlog.
+    ///
+    /// # Errors
+    /// On a DynamoDB failure.
+    pub async fn drain_image(&self, row: &InventoryItem) -> Result<usize, DbError> {
+        if row.pending.is_empty() {
+            return Ok(0);
+        }
+        self.drain_pending(&row.store_id, &row.product_id).await
     }
 
     /// Drains the rows whose backlog is older than `before`, through [`PENDING_INDEX`], at most
@@ -621,6 +619,18 @@ impl Db {
             drained.rows += 1;
         }
         Ok(drained)
+    }
+
+    /// An UpdateItem of one inventory row.
+    fn row_update_item(
+        &self,
+        store_id: &StoreId,
+        product_id: &ProductId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.tables.inventory)
+            .set_key(Some(self.inventory_key(store_id, product_id).key))
     }
 
     /// Puts every request, retrying what DynamoDB leaves unprocessed within a few seconds.

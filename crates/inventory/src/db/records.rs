@@ -483,10 +483,7 @@ impl Db {
             update = update.expression_attribute_values(":seen", n(seq - 1));
         }
         if let Some(entry) = &pending {
-            expression.push_str(&format!(", {}", super::ledger::PENDING_APPEND));
-            update = update
-                .expression_attribute_values(":pending_none", AttributeValue::L(Vec::new()))
-                .expression_attribute_values(":pending_entry", entry.as_list()?);
+            update = entry.append_to(update, &mut expression)?;
         }
         for (name, value) in setting_values(after) {
             // Placeholders for every name: `location` is one of DynamoDB's reserved words.
